@@ -1,0 +1,53 @@
+"""The training run config. Each default says why it is what it is."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 13
+    # The backbone: "e5-small" (the packaged multilingual-e5-small), or a path to a local
+    # Hugging Face checkpoint of the BERT / ALBERT / RoBERTa / XLM-R families.
+    backbone: str = "e5-small"
+    # Customer messages are short; 64 pieces hold >99% of them and keep CPU steps cheap.
+    max_length: int = Field(default=64, ge=8, le=512)
+    # Pairs (matching) are two messages joined; FAQ/KB passages can be longer.
+    max_pair_length: int = Field(default=96, ge=16, le=512)
+    # 32 is the largest batch whose step still fits ~1 s on 2 CPU cores with e5-small.
+    batch_size: int = Field(default=32, ge=1)
+    # Upper bound; early stopping usually ends sooner.
+    epochs: float = Field(default=6.0, gt=0)
+    # Stop after this many evaluations without improvement of the dev score.
+    patience: int = Field(default=2, ge=1)
+    # Evaluations per epoch (more catches the best point on small data sets).
+    evals_per_epoch: int = Field(default=1, ge=1)
+    # Encoder learning rate: small models like e5-small want more than BERT-base's 2e-5.
+    lr: float = Field(default=6e-5, gt=0)
+    # Heads start from scratch and learn faster than the pre-trained encoder.
+    head_lr: float = Field(default=2e-3, gt=0)
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup_ratio: float = Field(default=0.06, ge=0, le=0.5)
+    # Layer-wise learning-rate decay: lower layers hold general knowledge; move them less.
+    layer_decay: float = Field(default=0.9, gt=0, le=1.0)
+    label_smoothing: float = Field(default=0.05, ge=0, lt=0.5)
+    dropout: float = Field(default=0.1, ge=0, lt=1)
+    # Trim the 250k-piece vocabulary to what the data uses plus a reserve of common pieces:
+    # the 96 M-parameter embedding table is what makes a full CPU step slow (MODELS.md), and
+    # tokenisation of any text still works after trimming (it falls back to shorter pieces).
+    trim_vocab: bool = True
+    vocab_reserve: int = Field(default=20000, ge=0)
+    # Freeze the (trimmed) embedding table: rare pieces seen a few times would only overfit.
+    freeze_embeddings: bool = False
+    # Tasks are sampled in proportion to size**temperature (0 = uniform, 1 = proportional).
+    task_temperature: float = Field(default=0.5, ge=0, le=1)
+    # Contrastive matching: in-batch negatives with this similarity scale (1/temperature).
+    contrastive_scale: float = Field(default=20.0, gt=0)
+    # When there is no dev file, hold this stratified share of train out for selection.
+    dev_fraction: float = Field(default=0.1, gt=0, lt=0.5)
+    # A wall-clock budget: training stops (keeping the best checkpoint) when it is spent.
+    max_minutes: float | None = Field(default=None, gt=0)
+    # Torch intra-op threads; None = what torch chooses (all cores).
+    threads: int | None = Field(default=None, ge=1)

@@ -1,0 +1,222 @@
+"""Errors with stable codes.
+
+Every error a user can cause carries a code that never changes meaning (like spaCy's
+``E050``), a message that says what is wrong, and a hint that says how to fix it. The CLI
+prints them without a traceback; the HTTP service returns them as ``{code, message}``.
+
+Hierarchy::
+
+    AimassError                      base: code + message + hint (+ file/line where known)
+    ├── ProjectError                 a bot project or data file is invalid (AM1xx)
+    │   └── ValidationFailed         validation found problems; carries every Problem
+    ├── ImportFormatError            an export from another tool cannot be read (AM2xx)
+    ├── BackboneError                a pre-trained model cannot be found, converted or loaded (AM3xx)
+    ├── ArtifactError                a trained artifact is missing, corrupt or of another format (AM4xx)
+    ├── TrainingError                training cannot run with this config/data (AM5xx)
+    ├── InputError                   a message or request given at run time is unusable (AM6xx)
+    └── MissingDependency            an optional install is needed (AM9xx)
+
+Codes are listed in ``CODES``; tests check that every code used is listed there, so the
+list is the documentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "CODES",
+    "AimassError",
+    "ArtifactError",
+    "BackboneError",
+    "ImportFormatError",
+    "InputError",
+    "MissingDependency",
+    "Problem",
+    "ProjectError",
+    "Severity",
+    "TrainingError",
+    "ValidationFailed",
+    "require",
+]
+
+# code -> one-line meaning. Never reuse or renumber a code.
+CODES: dict[str, str] = {
+    # AM1xx: bot projects and data files
+    "AM100": "project folder or aimass.yaml not found",
+    "AM101": "file cannot be decoded as UTF-8 (wrong encoding)",
+    "AM102": "file is not valid YAML / JSON / CSV",
+    "AM103": "a field has the wrong type or an unknown name",
+    "AM104": "a file referenced by aimass.yaml is missing",
+    "AM105": "an intent has no examples",
+    "AM106": "the same example appears under two different intents",
+    "AM107": "an FAQ has no question",
+    "AM108": "an FAQ has no answer",
+    "AM109": "two FAQs share the same id",
+    "AM110": "a profile tag is declared but never used by any example",
+    "AM111": "a profile example uses a tag that is not declared",
+    "AM112": "a class has too few examples to train and select on",
+    "AM113": "an example text is empty",
+    "AM114": "an example text is too long",
+    "AM115": "a knowledge-base document is empty or unreadable",
+    "AM116": "unsupported file type",
+    "AM117": "an entity span does not match the example text",
+    "AM118": "the project has nothing to train on",
+    "AM119": "a label is unknown (not among the labels the model was trained on)",
+    "AM120": "the same example appears twice under one intent (duplicate)",
+    "AM121": "an intent name is not allowed",
+    # AM2xx: importing other tools' formats
+    "AM200": "the import source cannot be recognised",
+    "AM201": "the import source is malformed",
+    "AM202": "part of the import source has no equivalent in AI Mass and was skipped",
+    # AM3xx: backbones
+    "AM300": "backbone not found",
+    "AM301": "backbone conversion failed",
+    "AM302": "backbone family not supported",
+    "AM303": "backbone files are incomplete or corrupt",
+    # AM4xx: artifacts
+    "AM400": "artifact not found",
+    "AM401": "artifact format is unknown or newer than this AI Mass",
+    "AM402": "artifact is incomplete or corrupt",
+    "AM403": "artifact does not contain the task asked for",
+    # AM5xx: training and benchmarks
+    "AM500": "training configuration is invalid",
+    "AM501": "training data is invalid for this task",
+    "AM502": "distributed training could not start",
+    # AM6xx: run-time input
+    "AM600": "message is empty",
+    "AM601": "message is too long",
+    "AM602": "request is malformed",
+    # AM9xx: environment
+    "AM900": "an optional dependency is not installed",
+}
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with user data: where it is, what it is, how to fix it."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    hint: str | None = None
+    severity: Severity = Severity.ERROR
+
+    def location(self) -> str:
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    def __str__(self) -> str:
+        loc = self.location()
+        head = f"{loc}: " if loc else ""
+        text = f"{head}{self.severity.value} {self.code}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "hint": self.hint,
+        }
+
+
+class AimassError(Exception):
+    """Base of every error AI Mass raises on purpose."""
+
+    default_code = "AM000"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        hint: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.code = code or self.default_code
+        self.message = message
+        self.hint = hint
+        self.file = file
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        loc = ""
+        if self.file:
+            loc = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+        text = f"[{self.code}] {loc}{self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "message": self.message, "hint": self.hint}
+
+
+class ProjectError(AimassError):
+    default_code = "AM100"
+
+
+class ValidationFailed(ProjectError):
+    """Raised when a project has errors; ``problems`` lists all of them, not just the first."""
+
+    default_code = "AM100"
+
+    def __init__(self, problems: list[Problem], *, what: str = "the bot project") -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        first = errors[0] if errors else (problems[0] if problems else None)
+        summary = f"{len(errors)} error(s) in {what}"
+        if first is not None:
+            summary += f"; first: {first}"
+        super().__init__(
+            summary,
+            code=first.code if first is not None else "AM100",
+            hint="run `aimass validate PROJECT` to list every problem with its file and line",
+        )
+
+
+class ImportFormatError(AimassError):
+    default_code = "AM200"
+
+
+class BackboneError(AimassError):
+    default_code = "AM300"
+
+
+class ArtifactError(AimassError):
+    default_code = "AM400"
+
+
+class TrainingError(AimassError):
+    default_code = "AM500"
+
+
+class InputError(AimassError):
+    default_code = "AM600"
+
+
+class MissingDependency(AimassError):
+    default_code = "AM900"
+
+
+def require(module: str, extra: str) -> None:
+    """Fail with an install hint (not an ImportError traceback) when an extra is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependency(
+            f"this feature needs the Python package {module!r}, which is not installed",
+            code="AM900",
+            hint=f"pip install 'aimass[{extra}]'",
+        )

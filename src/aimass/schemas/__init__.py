@@ -1,0 +1,43 @@
+"""Typed records shared by the readers, the trainer, the runtime, the CLI and the service."""
+
+from __future__ import annotations
+
+from aimass.schemas.project import (
+    EntitySpan,
+    Example,
+    Faq,
+    Intent,
+    KbDocument,
+    LookupTable,
+    ProfileExample,
+    ProfileTag,
+    Source,
+    Synonym,
+)
+from aimass.schemas.response import (
+    Decision,
+    DecisionKind,
+    FaqMatch,
+    IntentScore,
+    Response,
+    TagScore,
+)
+
+__all__ = [
+    "Decision",
+    "DecisionKind",
+    "EntitySpan",
+    "Example",
+    "Faq",
+    "FaqMatch",
+    "Intent",
+    "IntentScore",
+    "KbDocument",
+    "LookupTable",
+    "ProfileExample",
+    "ProfileTag",
+    "Response",
+    "Source",
+    "Synonym",
+    "TagScore",
+]
