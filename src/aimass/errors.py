@@ -66,6 +66,8 @@ CODES: dict[str, str] = {
     "AM119": "a label is unknown (not among the labels the model was trained on)",
     "AM120": "the same example appears twice under one intent (duplicate)",
     "AM121": "an intent name is not allowed",
+    "AM122": "the output folder exists and is not empty",
+    "AM123": "an intent is defined twice with a different description or response",
     # AM2xx: importing other tools' formats
     "AM200": "the import source cannot be recognised",
     "AM201": "the import source is malformed",
