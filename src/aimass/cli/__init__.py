@@ -1,1 +1,1 @@
-"""cli"""
+"""The command line: thin Typer commands over plain functions (``aimass --help``)."""

@@ -78,5 +78,7 @@ class ProjectConfig(_Strict):
     training: TrainConfig = Field(default_factory=TrainConfig)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     replies: Replies = Field(default_factory=Replies)
+    # Intents whose recognition means "the customer wants a person".
+    handoff_intents: list[str] = Field(default_factory=lambda: ["human_agent"])
     # Intents with too few examples cannot be trained and selected on reliably.
     min_examples_per_intent: int = Field(default=5, ge=1)

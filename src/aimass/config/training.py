@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -49,5 +51,13 @@ class TrainConfig(BaseModel):
     dev_fraction: float = Field(default=0.1, gt=0, lt=0.5)
     # A wall-clock budget: training stops (keeping the best checkpoint) when it is spent.
     max_minutes: float | None = Field(default=None, gt=0)
+    # "auto" trains in bfloat16 autocast where the CPU multiplies bf16 natively (AVX512-BF16,
+    # AMX: ~2.4x faster steps) and in fp32 elsewhere; evaluation and serving stay fp32.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    # Start the intent classifier at the class centroids of the pre-trained encoder's
+    # vectors instead of at random: fewer epochs, less damage to the encoder early on.
+    prototype_init: bool = True
+    # "auto" uses a CUDA GPU when torch sees one (training only; serving is CPU-first).
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     # Torch intra-op threads; None = what torch chooses (all cores).
     threads: int | None = Field(default=None, ge=1)

@@ -1,0 +1,44 @@
+"""``aimass``: the entry point. Imports nothing heavy; each command imports what it needs."""
+
+from __future__ import annotations
+
+import typer
+
+from aimass import __version__
+from aimass.cli import bench_cmd, demo_cmd, model_cmds, project_cmds
+
+app = typer.Typer(
+    name="aimass",
+    help="AI Mass: an intelligent customer-service assistant (智能客服) on pre-trained transformers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+project_cmds.register(app)
+model_cmds.register(app)
+demo_cmd.register(app)
+app.add_typer(bench_cmd.app, name="bench")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"aimass {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """AI Mass command line."""
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

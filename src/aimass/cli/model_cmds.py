@@ -1,0 +1,147 @@
+"""Model commands: train, ask, chat, eval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from aimass.cli.common import ARTIFACT_SUBDIR, artifact_path, handle_errors, setup_logging
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("ask")(ask)
+    app.command("chat")(chat)
+    app.command("eval")(evaluate)
+
+
+@handle_errors
+def train(
+    project: Path = typer.Argument(..., help="The bot project folder."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help=f"Artifact folder (default: PROJECT/{ARTIFACT_SUBDIR})."
+    ),
+    epochs: float | None = typer.Option(None, help="Override training.epochs."),
+    seed: int | None = typer.Option(None, help="Override training.seed."),
+    backbone: str | None = typer.Option(
+        None, help="Override training.backbone (e5-small or a local HF folder)."
+    ),
+    max_minutes: float | None = typer.Option(
+        None, help="Stop after this many minutes, keeping the best checkpoint."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each evaluation."),
+) -> None:
+    """Train the multi-task model (intents, profile tags, FAQ matching) of a project.
+
+    Invalid data is refused with every problem listed. Runs unchanged under torchrun:
+    ``torchrun --nproc-per-node 2 -m aimass.cli.main train PROJECT``.
+    """
+    setup_logging(verbose)
+    from aimass.training.from_project import train_project
+
+    overrides = {
+        k: v
+        for k, v in {
+            "epochs": epochs,
+            "seed": seed,
+            "backbone": backbone,
+            "max_minutes": max_minutes,
+        }.items()
+        if v is not None
+    }
+    dest = out or project / ARTIFACT_SUBDIR
+    train_project(project, dest, overrides=overrides, progress=not quiet)
+    metrics = (
+        json.loads((dest / "metrics.json").read_text(encoding="utf-8"))
+        if (dest / "metrics.json").exists()
+        else {}
+    )
+    dev = metrics.get("dev", {})
+    summary = ", ".join(
+        f"{t}: " + ", ".join(f"{k}={v:.3f}" for k, v in m.items() if k != "n")
+        for t, m in dev.items()
+    )
+    typer.echo(f"model written to {dest}" + (f" (dev {summary})" if summary else ""))
+
+
+@handle_errors
+def ask(
+    message: str = typer.Argument(..., help="The customer's message."),
+    model: Path = typer.Option(
+        Path("."), "--model", "-m", help="An artifact folder or a trained project folder."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the full typed response as JSON."),
+    user: str | None = typer.Option(None, help="User id."),
+    session: str | None = typer.Option(None, help="Session id."),
+) -> None:
+    """Answer one message and show why (intent, confidence, FAQ match, decision)."""
+    from aimass.cli.render import render_response
+    from aimass.runtime.assistant import Assistant
+
+    assistant = Assistant.load(artifact_path(model))
+    response = assistant.respond(message, user_id=user, session_id=session)
+    if as_json:
+        typer.echo(response.model_dump_json(indent=2))
+    else:
+        render_response(response)
+
+
+@handle_errors
+def chat(
+    model: Path = typer.Option(
+        Path("."), "--model", "-m", help="An artifact folder or a trained project folder."
+    ),
+    details: bool = typer.Option(
+        True, help="Show intent, confidence and decision under each reply."
+    ),
+    user: str = typer.Option("terminal-user", help="User id for this chat."),
+) -> None:
+    """Chat with the bot in the terminal (type /quit or press Ctrl-D to leave)."""
+    import uuid
+
+    from aimass.cli.render import render_reply
+    from aimass.errors import InputError
+    from aimass.runtime.assistant import Assistant
+
+    assistant = Assistant.load(artifact_path(model))
+    session = uuid.uuid4().hex[:12]
+    typer.secho("AI Mass chat — 输入问题开始对话; /quit to leave", bold=True)
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            typer.echo("")
+            break
+        if line.strip() in {"/quit", "/exit", "/q"}:
+            break
+        if not line.strip():
+            continue
+        try:
+            response = assistant.respond(line, user_id=user, session_id=session)
+        except InputError as e:
+            typer.secho(f"error {e}", fg=typer.colors.RED)
+            continue
+        render_reply(response, details=details)
+
+
+@handle_errors
+def evaluate(
+    model: Path = typer.Argument(..., help="An artifact folder or a trained project folder."),
+    data: Path = typer.Option(
+        ..., "--data", "-d", help="Labelled messages: .jsonl/.csv/.yaml intent file."
+    ),
+    out: Path = typer.Option(
+        Path("eval-report"), "--out", "-o", help="Folder for metrics.json and report.html."
+    ),
+) -> None:
+    """Evaluate intents on labelled data: metrics JSON and an HTML report (confusion matrix,
+    per-intent precision/recall/F1)."""
+    from aimass.evaluation.evaluate import evaluate_artifact
+
+    metrics = evaluate_artifact(artifact_path(model), data, out)
+    keys = ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall", "ece", "n")
+    typer.echo(json.dumps({k: metrics.get(k) for k in keys}, ensure_ascii=False))
+    typer.echo(f"report: {out / 'report.html'}")

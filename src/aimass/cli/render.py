@@ -1,0 +1,59 @@
+"""Pretty terminal output of a Response (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from aimass.schemas import Response
+
+_COLOURS = {"answer": "green", "clarify": "yellow", "handoff": "magenta", "fallback": "red"}
+
+
+def render_reply(
+    response: Response, *, details: bool = True, console: Console | None = None
+) -> None:
+    console = console or Console()
+    d = response.decision
+    console.print(f"[bold]bot>[/bold] {d.reply}")
+    for i, opt in enumerate(d.options, 1):
+        console.print(f"     {i}. {opt}")
+    if details:
+        top = response.intent
+        intent = f"{top.name} {top.confidence:.2f}" if top else "-"
+        faq = (
+            f"{response.faqs[0].faq_id} {response.faqs[0].confidence:.2f}" if response.faqs else "-"
+        )
+        tags = ", ".join(f"{t.name} {t.confidence:.2f}" for t in response.tags) or "-"
+        colour = _COLOURS.get(d.kind.value, "white")
+        console.print(
+            f"     [dim]{d.kind.value}[/dim] [{colour}]{d.decided_by}[/{colour}] · intent {intent}"
+            f" · faq {faq} · tags {tags}{' · out-of-scope' if response.out_of_scope else ''}",
+            highlight=False,
+        )
+
+
+def render_response(response: Response, console: Console | None = None) -> None:
+    console = console or Console()
+    render_reply(response, details=False, console=console)
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("what")
+    table.add_column("value")
+    d = response.decision
+    table.add_row("decision", f"{d.kind.value} by {d.decided_by}: {d.reason}")
+    table.add_row("language", response.language)
+    table.add_row("out of scope", "yes" if response.out_of_scope else "no")
+    table.add_row(
+        "intents", "\n".join(f"{s.name}  {s.confidence:.3f}" for s in response.intents[:3]) or "-"
+    )
+    table.add_row(
+        "FAQs",
+        "\n".join(
+            f"{f.faq_id}  {f.confidence:.3f}  ({f.matched_question})" for f in response.faqs[:3]
+        )
+        or "-",
+    )
+    table.add_row(
+        "profile tags", "\n".join(f"{t.name}  {t.confidence:.3f}" for t in response.tags) or "-"
+    )
+    console.print(table)

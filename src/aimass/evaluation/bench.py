@@ -1,0 +1,213 @@
+"""``aimass bench``: train on a train file, select on a dev file, evaluate on a test file.
+
+The interface is fixed by PRODUCT.md. Every number is measured on "the model as served": the
+trained model is saved as an artifact, loaded back through the runtime's predictor, and
+evaluated with the runtime's own rules (the out-of-scope threshold, the FAQ bank), so that
+nothing is computed differently here and in production.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aimass.config.training import TrainConfig
+from aimass.evaluation import benchdata
+from aimass.evaluation.metrics import faq_metrics, intent_metrics, match_metrics
+
+log = logging.getLogger(__name__)
+
+# Per-kind training defaults, chosen on the public train/dev splits (see benchmarks/README.md).
+# Anything given in ``overrides`` wins.
+INTENT_DEFAULTS: dict[str, Any] = {"epochs": 5.0, "evals_per_epoch": 2, "patience": 3}
+MATCH_DEFAULTS: dict[str, Any] = {
+    "epochs": 2.0,
+    "evals_per_epoch": 4,
+    "patience": 3,
+    "max_pair_length": 80,
+}
+FAQ_DEFAULTS: dict[str, Any] = {
+    "epochs": 4.0,
+    "evals_per_epoch": 2,
+    "patience": 3,
+    "max_length": 96,
+}
+
+
+def _config(defaults: dict[str, Any], overrides: dict[str, Any] | None) -> TrainConfig:
+    return TrainConfig.model_validate({**defaults, **(overrides or {})})
+
+
+def _dir_mb(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 2)
+
+
+def _latency_p50(fn: Callable[[str], Any], texts: list[str], n: int = 100) -> float:
+    sample = texts[:n]
+    for t in sample[:3]:  # warm up
+        fn(t)
+    times = []
+    for t in sample:
+        start = time.perf_counter()
+        fn(t)
+        times.append((time.perf_counter() - start) * 1000)
+    return round(float(np.median(times)), 2)
+
+
+def _save_and_load(
+    result: Any, config: TrainConfig, model_out: Path | None, runtime: dict[str, Any]
+) -> tuple[Any, Path, Any]:
+    from aimass.runtime.predictor import TorchPredictor
+    from aimass.training.save import save_artifact
+
+    tmp = None
+    if model_out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="aimass-bench-")
+        model_out = Path(tmp.name) / "model"
+    save_artifact(result, model_out, config={"train": config.model_dump()}, runtime=runtime)
+    return TorchPredictor(model_out), model_out, tmp
+
+
+def bench_intent(
+    train: Path,
+    dev: Path,
+    test: Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    model_out: Path | None = None,
+) -> dict[str, Any]:
+    from aimass.config.project import Thresholds
+    from aimass.runtime.scope import classify, oos_threshold
+    from aimass.training.data import IntentData, TaskData
+    from aimass.training.trainer import train as train_model
+
+    tr, dv, te = (
+        benchdata.read_intent(train),
+        benchdata.read_intent(dev),
+        benchdata.read_intent(test),
+    )
+    config = _config(INTENT_DEFAULTS, overrides)
+    result = train_model(
+        TaskData(intent=IntentData([e.text for e in tr], [e.label for e in tr])),
+        config,
+        TaskData(intent=IntentData([e.text for e in dv], [e.label for e in dv])),
+    )
+    predictor, path, tmp = _save_and_load(result, config, model_out, {})
+    threshold = oos_threshold(predictor.files.calibration, Thresholds())
+    texts = [e.text for e in te]
+    probs = predictor.intent_probabilities(texts)
+    decided = [classify(p, predictor.intent_labels, threshold) for p in probs]
+    metrics = intent_metrics(
+        [e.label for e in te], [d[0] for d in decided], [d[1] for d in decided]
+    )
+    metrics.update(
+        train_seconds=round(result.train_seconds, 1),
+        model_mb=_dir_mb(path),
+        latency_ms_p50=_latency_p50(lambda t: predictor.intent_probabilities([t]), texts),
+        oos_threshold=threshold,
+        dev=result.metrics,
+        calibration=result.calibration,
+        epochs_run=result.history[-1]["epoch"] if result.history else 0,
+        config=config.model_dump(),
+    )
+    if tmp is not None:
+        tmp.cleanup()
+    return metrics
+
+
+def bench_match(
+    train: Path,
+    dev: Path,
+    test: Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    model_out: Path | None = None,
+) -> dict[str, Any]:
+    from aimass.model.predict import pair_logits
+    from aimass.training.data import PairData, TaskData
+    from aimass.training.trainer import train as train_model
+
+    tr, dv, te = benchdata.read_match(train), benchdata.read_match(dev), benchdata.read_match(test)
+    config = _config(MATCH_DEFAULTS, overrides)
+
+    def pairs(rows: list[benchdata.PairExample]) -> PairData:
+        return PairData([r.text_a for r in rows], [r.text_b for r in rows], [r.label for r in rows])
+
+    result = train_model(TaskData(pair=pairs(tr)), config, TaskData(pair=pairs(dv)))
+    predictor, path, tmp = _save_and_load(result, config, model_out, {})
+    model, enc = predictor.model, predictor.enc
+    threshold = float(predictor.files.calibration.get("pair_threshold_logit", 0.0))
+    logits = pair_logits(model, enc, [r.text_a for r in te], [r.text_b for r in te])
+    metrics = match_metrics([r.label for r in te], logits, threshold)
+    metrics.update(
+        train_seconds=round(result.train_seconds, 1),
+        model_mb=_dir_mb(path),
+        latency_ms_p50=_latency_p50(
+            lambda i: pair_logits(model, enc, [te[i].text_a], [te[i].text_b]), list(range(len(te)))
+        ),  # type: ignore[arg-type]
+        dev=result.metrics,
+        epochs_run=result.history[-1]["epoch"] if result.history else 0,
+        config=config.model_dump(),
+    )
+    if tmp is not None:
+        tmp.cleanup()
+    return metrics
+
+
+def bench_faq(
+    faq: Path,
+    test: Path,
+    *,
+    train: Path | None = None,
+    dev: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    model_out: Path | None = None,
+) -> dict[str, Any]:
+    """FAQ retrieval. The bank indexes every way each FAQ is asked: its question plus the
+    labelled training queries; without ``train``/``dev`` it is zero-shot (the bank alone)."""
+    from aimass.runtime.faq_bank import FaqBank
+    from aimass.schemas import Faq
+    from aimass.training.data import MatchingData, TaskData
+    from aimass.training.trainer import train as train_model
+
+    entries = benchdata.read_faq_bank(faq)
+    ids = [e.id for e in entries]
+    tr = benchdata.read_faq_queries(train, ids) if train else []
+    dv = benchdata.read_faq_queries(dev, ids) if dev else []
+    te = benchdata.read_faq_queries(test, ids)
+    bank: dict[str, list[str]] = {e.id: [e.question] for e in entries}
+    for q in tr:
+        bank[q.faq_id].append(q.text)
+    config = _config(FAQ_DEFAULTS, overrides if tr else {**(overrides or {}), "trim_vocab": False})
+    train_data = TaskData(matching=MatchingData(bank=bank))
+    dev_data = TaskData(matching=MatchingData(bank=bank, queries=[(q.text, q.faq_id) for q in dv]))
+    result = train_model(train_data, config, dev_data)
+    faqs = [Faq(id=e.id, questions=bank[e.id], answer=e.answer) for e in entries]
+    runtime = {"faqs": [f.model_dump(exclude={"source"}) for f in faqs]}
+    predictor, path, tmp = _save_and_load(result, config, model_out, runtime)
+    index = FaqBank(faqs, predictor.embed([q for f in faqs for q in f.questions]))
+
+    def search(texts: list[str]) -> list[list[str]]:
+        hits = index.search(predictor.embed(texts), k=len(faqs))
+        return [[h.faq.id for h in row] for row in hits]
+
+    texts = [q.text for q in te]
+    metrics = faq_metrics(search(texts), [q.faq_id for q in te])
+    metrics.update(
+        train_seconds=round(result.train_seconds, 1),
+        model_mb=_dir_mb(path),
+        latency_ms_p50=_latency_p50(lambda t: search([t]), texts),
+        dev=result.metrics,
+        zero_shot=not tr,
+        epochs_run=result.history[-1]["epoch"] if result.history else 0,
+        config=config.model_dump(),
+    )
+    if tmp is not None:
+        tmp.cleanup()
+    return metrics

@@ -1,0 +1,1 @@
+"""The multi-task model (shared encoder + heads) and its artifact on disk."""

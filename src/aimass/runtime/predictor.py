@@ -1,0 +1,63 @@
+"""The model behind the runtime, as numbers in and numbers out.
+
+``TorchPredictor`` runs the artifact's torch model. The compression issue adds an ONNX
+Runtime predictor with the same methods, so the runtime never needs to know which it has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from aimass.model.artifact import ArtifactFiles
+
+
+class Predictor(Protocol):
+    files: ArtifactFiles
+    intent_labels: list[str]
+    tag_labels: list[str]
+
+    def intent_probabilities(self, texts: list[str]) -> np.ndarray: ...  # (N, C)
+
+    def tag_probabilities(self, texts: list[str]) -> np.ndarray: ...  # (N, T)
+
+    def embed(
+        self, texts: list[str], kind: str = "query"
+    ) -> np.ndarray: ...  # (N, H), L2-normalised
+
+    def has(self, task: str) -> bool: ...
+
+
+class TorchPredictor:
+    def __init__(self, path: Path, threads: int | None = None) -> None:
+        import torch
+
+        from aimass.model.io import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.model, self.enc, self.files = load_model(Path(path))
+        self.intent_labels = list(self.files.labels.get("intents", []))
+        self.tag_labels = list(self.files.labels.get("tags", []))
+
+    def has(self, task: str) -> bool:
+        return task in self.model.heads
+
+    def intent_probabilities(self, texts: list[str]) -> np.ndarray:
+        from aimass.model.predict import intent_probabilities
+
+        return intent_probabilities(self.model, self.enc, texts)
+
+    def tag_probabilities(self, texts: list[str]) -> np.ndarray:
+        from aimass.model.predict import tag_probabilities
+
+        return tag_probabilities(self.model, self.enc, texts)
+
+    def embed(self, texts: list[str], kind: str = "query") -> np.ndarray:
+        from aimass.model.predict import embeddings
+
+        return embeddings(
+            self.model, self.enc, texts, kind="passage" if kind == "passage" else "query"
+        )
