@@ -57,6 +57,9 @@ class TrainConfig(BaseModel):
     # Start the intent classifier at the class centroids of the pre-trained encoder's
     # vectors instead of at random: fewer epochs, less damage to the encoder early on.
     prototype_init: bool = True
+    # Fuse a character n-gram classifier with the intent head (model/lexical.py); its weight
+    # is fitted on dev and is 0 when it does not help there.
+    lexical: bool = True
     # "auto" uses a CUDA GPU when torch sees one (training only; serving is CPU-first).
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Torch intra-op threads; None = what torch chooses (all cores).

@@ -35,6 +35,28 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
     return float(min(fine, key=nll))
 
 
+def fit_fusion(
+    nn_logits: np.ndarray, lex_logits: np.ndarray | None, targets: np.ndarray
+) -> tuple[float, float]:
+    """(weight, temperature) of the lexical/transformer product of experts with the lowest
+    dev NLL; weight 0 (the transformer alone) is always a candidate."""
+    from aimass.model.lexical import fuse
+
+    if lex_logits is None or len(targets) == 0:
+        return 0.0, fit_temperature(nn_logits, targets)
+    a = _log_softmax(nn_logits.astype(np.float64))
+    b = _log_softmax(lex_logits.astype(np.float64))
+    best = (np.inf, 0.0, 1.0)
+    for w in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0):
+        z = a + w * b
+        t = fit_temperature(z, targets)
+        p = fuse(nn_logits, lex_logits, w, t)
+        nll = float(-np.mean(np.log(p[np.arange(len(targets)), targets] + 1e-12)))
+        if nll < best[0] - 1e-9:
+            best = (nll, w, t)
+    return best[1], best[2]
+
+
 def fit_binary_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
     """Temperature for independent sigmoids (profile tags)."""
     if targets.size == 0:

@@ -37,6 +37,8 @@ def save_artifact(
         )
         write_json(tmp / "calibration.json", result.calibration)
         write_json(tmp / "runtime.json", runtime or {})
+        if result.lexical is not None:
+            result.lexical.save(tmp / "lexical")
         manifest = new_manifest(
             tasks=list(result.model.heads.keys()), backbone=result.backbone, model_version=version
         )

@@ -28,6 +28,7 @@ from aimass.errors import TrainingError
 from aimass.heads import IntentHead, MatchingHead, PairHead, ProfileHead
 from aimass.heads.base import Head
 from aimass.model import predict
+from aimass.model.lexical import LexicalClassifier, fuse
 from aimass.model.multitask import MultiTaskModel
 from aimass.model.textenc import TextEncoder
 from aimass.training import calibrate, distributed
@@ -49,6 +50,7 @@ class TrainResult:
     train_seconds: float
     vocab: dict[str, int] = field(default_factory=dict)
     dev: TaskData | None = None
+    lexical: LexicalClassifier | None = None  # fused with the intent head (model/lexical.py)
     rank: int = 0  # under torchrun only rank 0 writes the artifact
 
 
@@ -238,8 +240,17 @@ def train(
         model.load_state_dict(best_state)
     model.eval()
 
-    # 5. Calibrate on dev; these numbers are the ones production uses.
-    calibration = fit_calibration(model, enc, dev_data)
+    # 5. The lexical intent model, then calibration on dev: the numbers production uses.
+    lexical = None
+    if config.lexical and train_data.intent and dev_data.intent and dev_data.intent.texts:
+        lexical = LexicalClassifier.fit(
+            train_data.intent.texts,
+            train_data.intent.labels,
+            labels["intents"],
+            dev_data.intent.texts,
+            dev_data.intent.labels,
+        )
+    calibration = fit_calibration(model, enc, dev_data, lexical)
     final = evaluate(model, enc, dev_data) if best_state is None else best_metrics
     model.to("cpu")
     distributed.cleanup(dist)
@@ -260,27 +271,29 @@ def train(
         vocab=vocab_stats,
         dev=dev_data,
         rank=dist.rank,
+        lexical=lexical,
     )
 
 
-def fit_calibration(model: MultiTaskModel, enc: TextEncoder, dev: TaskData) -> dict[str, Any]:
-    """Temperatures, the out-of-scope threshold and the FAQ confidence map, all from dev."""
+def fit_calibration(
+    model: MultiTaskModel, enc: TextEncoder, dev: TaskData, lexical: LexicalClassifier | None = None
+) -> dict[str, Any]:
+    """Temperatures, the lexical fusion weight, the out-of-scope threshold and the FAQ
+    confidence map, all fitted on dev."""
     cal: dict[str, Any] = {}
     if dev.intent and dev.intent.texts and "intent" in model.heads:
         head = model.heads["intent"]
-        logits = predict.head_outputs(model, enc, "intent", dev.intent.texts).numpy()
+        nn_logits = predict.head_outputs(model, enc, "intent", dev.intent.texts).numpy()
+        lex_logits = lexical.logits(dev.intent.texts) if lexical is not None else None
         index = {n: i for i, n in enumerate(head.labels)}
         keep = [i for i, g in enumerate(dev.intent.labels) if g in index]
         targets = np.array([index[dev.intent.labels[i]] for i in keep])
-        t = calibrate.fit_temperature(logits[keep], targets)
+        weight, t = calibrate.fit_fusion(nn_logits[keep], None if lex_logits is None else lex_logits[keep], targets)
         head.temperature.fill_(t)
-        probs = (
-            head.probabilities(torch.from_numpy(logits).to(predict.device_of(model))).cpu().numpy()
-        )
+        probs = fuse(nn_logits, lex_logits, weight, t)
         cal["intent_temperature"] = t
-        cal["oos_threshold"] = calibrate.choose_oos_threshold(
-            probs, head.labels, dev.intent.labels, default=0.0
-        )
+        cal["lexical_weight"] = weight
+        cal["oos_threshold"] = calibrate.choose_oos_threshold(probs, head.labels, dev.intent.labels, default=0.0)
         cal["oos_threshold_from_dev"] = calibrate.OOS in dev.intent.labels
     if dev.profile and dev.profile.texts and "profile" in model.heads:
         head = model.heads["profile"]
