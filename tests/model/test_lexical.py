@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from modelkit import INTENT_ROWS
 
 from aimass.model.lexical import LexicalClassifier, char_ngrams, fuse
 from aimass.training.calibrate import fit_fusion
+from modelkit import INTENT_ROWS
 
 TEXTS = [t for t, _ in INTENT_ROWS]
 LABELS = [lab for _, lab in INTENT_ROWS]

@@ -54,9 +54,13 @@ class TrainConfig(BaseModel):
     # "auto" trains in bfloat16 autocast where the CPU multiplies bf16 natively (AVX512-BF16,
     # AMX: ~2.4x faster steps) and in fp32 elsewhere; evaluation and serving stay fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
-    # Start the intent classifier at the class centroids of the pre-trained encoder's
-    # vectors instead of at random: fewer epochs, less damage to the encoder early on.
-    prototype_init: bool = True
+    # Start the intent classifier from a logistic regression on the frozen encoder's vectors
+    # ("probe", LP-FT) or at random: fine-tuning then starts where a frozen-encoder
+    # classifier ends, and the probe itself is a selection candidate (step 0).
+    head_init: Literal["probe", "random"] = "probe"
+    # WiSE-FT: mix the starting and the fine-tuned weights, the mix chosen on dev (no cost
+    # at serving time: still one model).
+    weight_ensemble: bool = True
     # Fuse a character n-gram classifier with the intent head (model/lexical.py); its weight
     # is fitted on dev and is 0 when it does not help there.
     lexical: bool = True

@@ -44,7 +44,9 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def fuse(nn_logits: np.ndarray, lex_logits: np.ndarray | None, weight: float, temperature: float) -> np.ndarray:
+def fuse(
+    nn_logits: np.ndarray, lex_logits: np.ndarray | None, weight: float, temperature: float
+) -> np.ndarray:
     """Fused, calibrated probabilities ``(N, C)``; with no lexical part, softmax(nn / T)."""
     z = _log_softmax(nn_logits.astype(np.float64))
     if lex_logits is not None and weight:
@@ -79,7 +81,9 @@ class LexicalClassifier:
             rows.extend([i] * len(idx))
             cols.extend(idx.tolist())
             vals.extend(v.tolist())
-        return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float64)
+        return csr_matrix(
+            (vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float64
+        )
 
     def logits(self, texts: list[str]) -> np.ndarray:
         x = self.features(texts)
@@ -108,7 +112,14 @@ class LexicalClassifier:
         vocab = {g: i for i, g in enumerate(kept)}
         n = len(texts)
         idf = np.array([math.log((1 + n) / (1 + df[g])) + 1.0 for g in kept])
-        empty = cls(list(label_order), vocab, idf, np.zeros((len(label_order), len(vocab))), np.zeros(len(label_order)), 0.0)
+        empty = cls(
+            list(label_order),
+            vocab,
+            idf,
+            np.zeros((len(label_order), len(vocab))),
+            np.zeros(len(label_order)),
+            0.0,
+        )
         x = empty.features(texts)
         x_dev = empty.features(dev_texts) if dev_texts else None
         index = {lab: i for i, lab in enumerate(label_order)}
@@ -145,7 +156,13 @@ class LexicalClassifier:
         vocab = sorted(self.vocab, key=self.vocab.__getitem__)
         (folder / "lexical.json").write_text(
             json.dumps(
-                {"type": "char-ngram-logreg.v1", "ngrams": list(NGRAMS), "labels": self.labels, "c": self.c, "vocab": vocab},
+                {
+                    "type": "char-ngram-logreg.v1",
+                    "ngrams": list(NGRAMS),
+                    "labels": self.labels,
+                    "c": self.c,
+                    "vocab": vocab,
+                },
                 ensure_ascii=False,
             ),
             encoding="utf-8",
@@ -171,6 +188,10 @@ class LexicalClassifier:
         arrays = load_file(str(folder / "lexical.safetensors"))
         vocab = {g: i for i, g in enumerate(meta["vocab"])}
         return cls(
-            meta["labels"], vocab, arrays["idf"].astype(np.float64), arrays["coef"].astype(np.float64),
-            arrays["intercept"].astype(np.float64), float(meta["c"]),
+            meta["labels"],
+            vocab,
+            arrays["idf"].astype(np.float64),
+            arrays["coef"].astype(np.float64),
+            arrays["intercept"].astype(np.float64),
+            float(meta["c"]),
         )

@@ -32,8 +32,13 @@ def evaluate(model: MultiTaskModel, enc: TextEncoder, dev: TaskData) -> dict[str
 
 
 def selection_score(metrics: dict[str, dict[str, float]]) -> float:
+    """Mean primary metric; ties (common on a small dev set, where accuracy moves in steps
+    of one example) go to the checkpoint with the lower dev log-loss."""
     vals = [m[PRIMARY[t]] for t, m in metrics.items() if PRIMARY[t] in m]
-    return float(np.mean(vals)) if vals else 0.0
+    if not vals:
+        return 0.0
+    nll = [m["nll"] for m in metrics.values() if "nll" in m]
+    return float(np.mean(vals)) - (1e-3 * float(np.mean(nll)) if nll else 0.0)
 
 
 def evaluate_intent(model: MultiTaskModel, enc: TextEncoder, data: IntentData) -> dict[str, float]:

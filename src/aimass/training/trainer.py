@@ -1,6 +1,6 @@
 """The multi-task training loop, readable top to bottom.
 
-    backbone -> trim vocabulary -> heads -> (prototype init) -> for each epoch:
+    backbone -> trim vocabulary -> heads -> (linear-probe init) -> for each epoch:
         plan batches across tasks -> for each batch: encode, loss, backward, step
         -> evaluate on dev -> keep the best checkpoint, stop early when dev stops improving
     -> restore best -> calibrate on dev -> TrainResult
@@ -133,8 +133,8 @@ def train(
         else "cpu"
     )
     model.to(device)
-    if train_data.intent and config.prototype_init:
-        _prototype_init(model, enc, train_data)
+    if train_data.intent and config.head_init == "probe":
+        _linear_probe_init(model, enc, train_data, dev_data)
 
     # 3. Optimiser: layer-wise decayed learning rates for the encoder, a higher one for heads.
     rows = _task_rows(train_data, random.Random(config.seed))
@@ -160,8 +160,15 @@ def train(
 
     # 4. The loop.
     history: list[dict[str, Any]] = []
-    best_score, best_state, best_metrics, stale = -1.0, None, {}, 0
     eval_every = max(1, steps_per_epoch // config.evals_per_epoch)
+    # The starting point (pre-trained encoder + probe head) is the first candidate: if
+    # fine-tuning never beats it on dev, it is what gets kept.
+    best_metrics = evaluate(model, enc, dev_data)
+    best_score, stale = selection_score(best_metrics), 0
+    best_state = copy.deepcopy(model.state_dict())
+    start_state = best_state
+    history.append({"step": 0, "epoch": 0.0, "loss": {}, "dev": best_metrics, "score": best_score})
+    log.info("step 0 (before fine-tuning) dev %s", _short(best_metrics))
     rng = random.Random(config.seed)
     step = 0
     losses: dict[str, list[float]] = {t: [] for t in rows}
@@ -236,8 +243,11 @@ def train(
                     break
     if bar is not None:
         bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    model.load_state_dict(best_state)
+    if config.weight_ensemble and best_state is not start_state:
+        best_metrics = _weight_ensemble(
+            model, enc, dev_data, start_state, best_state, best_metrics, history
+        )
     model.eval()
 
     # 5. The lexical intent model, then calibration on dev: the numbers production uses.
@@ -251,7 +261,7 @@ def train(
             dev_data.intent.labels,
         )
     calibration = fit_calibration(model, enc, dev_data, lexical)
-    final = evaluate(model, enc, dev_data) if best_state is None else best_metrics
+    final = best_metrics
     model.to("cpu")
     distributed.cleanup(dist)
     return TrainResult(
@@ -288,12 +298,16 @@ def fit_calibration(
         index = {n: i for i, n in enumerate(head.labels)}
         keep = [i for i, g in enumerate(dev.intent.labels) if g in index]
         targets = np.array([index[dev.intent.labels[i]] for i in keep])
-        weight, t = calibrate.fit_fusion(nn_logits[keep], None if lex_logits is None else lex_logits[keep], targets)
+        weight, t = calibrate.fit_fusion(
+            nn_logits[keep], None if lex_logits is None else lex_logits[keep], targets
+        )
         head.temperature.fill_(t)
         probs = fuse(nn_logits, lex_logits, weight, t)
         cal["intent_temperature"] = t
         cal["lexical_weight"] = weight
-        cal["oos_threshold"] = calibrate.choose_oos_threshold(probs, head.labels, dev.intent.labels, default=0.0)
+        cal["oos_threshold"] = calibrate.choose_oos_threshold(
+            probs, head.labels, dev.intent.labels, default=0.0
+        )
         cal["oos_threshold_from_dev"] = calibrate.OOS in dev.intent.labels
     if dev.profile and dev.profile.texts and "profile" in model.heads:
         head = model.heads["profile"]
@@ -457,14 +471,74 @@ def _param_groups(model: MultiTaskModel, config: TrainConfig) -> list[dict[str, 
     return out
 
 
-def _prototype_init(model: MultiTaskModel, enc: TextEncoder, data: TaskData) -> None:
-    assert data.intent is not None
+def _weight_ensemble(
+    model: MultiTaskModel,
+    enc: TextEncoder,
+    dev: TaskData,
+    start: dict[str, torch.Tensor],
+    tuned: dict[str, torch.Tensor],
+    tuned_metrics: dict[str, dict[str, float]],
+    history: list[dict[str, Any]],
+) -> dict[str, dict[str, float]]:
+    """WiSE-FT (Wortsman et al. 2022): interpolate the weights of the starting model
+    (pre-trained encoder + probe head) and the fine-tuned one, ``(1 - a) * start + a * tuned``,
+    and keep the mix that scores best on dev. One model, served at no extra cost; the mix
+    usually beats both ends because fine-tuning's gains and the pre-trained features' breadth
+    add up. ``a = 1`` (no mixing) is always a candidate."""
+    best_a, best_metrics = 1.0, tuned_metrics
+    best_score = selection_score(tuned_metrics)
+    for a in (0.5, 0.6, 0.7, 0.8, 0.9):
+        mixed = {
+            k: (1 - a) * start[k] + a * v if v.is_floating_point() else v for k, v in tuned.items()
+        }
+        model.load_state_dict(mixed)
+        metrics = evaluate(model, enc, dev)
+        score = selection_score(metrics)
+        history.append({"weight_ensemble": a, "dev": metrics, "score": score})
+        if score > best_score + 1e-6:
+            best_a, best_metrics, best_score = a, metrics, score
+    final = {
+        k: (1 - best_a) * start[k] + best_a * v if v.is_floating_point() else v
+        for k, v in tuned.items()
+    }
+    model.load_state_dict(final)
+    log.info(
+        "weight ensemble: kept a=%.1f of the fine-tuned weights (dev %s)",
+        best_a,
+        _short(best_metrics),
+    )
+    history.append({"weight_ensemble_kept": best_a})
+    return best_metrics
+
+
+def _linear_probe_init(
+    model: MultiTaskModel, enc: TextEncoder, train: TaskData, dev: TaskData
+) -> None:
+    assert train.intent is not None
     head = model.heads["intent"]
     assert isinstance(head, IntentHead)
     index = {n: i for i, n in enumerate(head.labels)}
-    pooled = predict.pooled_vectors(model, enc, data.intent.texts)
-    targets = torch.tensor([index[lab] for lab in data.intent.labels])
-    head.init_from_prototypes(pooled, targets)
+
+    def vectors(texts: list[str]) -> np.ndarray:
+        v = predict.pooled_vectors(model, enc, texts)
+        return torch.nn.functional.normalize(v, dim=-1).numpy()
+
+    dev_rows = (
+        [
+            (t, lab)
+            for t, lab in zip(dev.intent.texts, dev.intent.labels, strict=True)
+            if lab in index
+        ]
+        if dev.intent
+        else []
+    )
+    c = head.init_from_linear_probe(
+        vectors(train.intent.texts),
+        np.array([index[lab] for lab in train.intent.labels]),
+        vectors([t for t, _ in dev_rows]) if dev_rows else np.zeros((0, model.hidden_size)),
+        np.array([index[lab] for _, lab in dev_rows], dtype=np.int64),
+    )
+    log.info("intent head initialised from a linear probe (C=%g)", c)
 
 
 def _progress(total: int, enabled: bool) -> Any:
