@@ -113,7 +113,7 @@ def bench_intent(
         oos_threshold=threshold,
         dev=result.metrics,
         calibration=result.calibration,
-        epochs_run=result.history[-1]["epoch"] if result.history else 0,
+        epochs_run=result.epochs_run,
         config=config.model_dump(),
     )
     if tmp is not None:
@@ -152,7 +152,7 @@ def bench_match(
             lambda i: pair_logits(model, enc, [te[i].text_a], [te[i].text_b]), list(range(len(te)))
         ),  # type: ignore[arg-type]
         dev=result.metrics,
-        epochs_run=result.history[-1]["epoch"] if result.history else 0,
+        epochs_run=result.epochs_run,
         config=config.model_dump(),
     )
     if tmp is not None:
@@ -205,7 +205,7 @@ def bench_faq(
         latency_ms_p50=_latency_p50(lambda t: search([t]), texts),
         dev=result.metrics,
         zero_shot=not tr,
-        epochs_run=result.history[-1]["epoch"] if result.history else 0,
+        epochs_run=result.epochs_run,
         config=config.model_dump(),
     )
     if tmp is not None:

@@ -51,6 +51,10 @@ class TrainResult:
     vocab: dict[str, int] = field(default_factory=dict)
     dev: TaskData | None = None
     lexical: LexicalClassifier | None = None  # fused with the intent head (model/lexical.py)
+
+    @property
+    def epochs_run(self) -> float:
+        return max((float(h["epoch"]) for h in self.history if "epoch" in h), default=0.0)
     rank: int = 0  # under torchrun only rank 0 writes the artifact
 
 
