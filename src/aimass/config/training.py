@@ -61,9 +61,11 @@ class TrainConfig(BaseModel):
     # WiSE-FT: mix the starting and the fine-tuned weights, the mix chosen on dev (no cost
     # at serving time: still one model).
     weight_ensemble: bool = True
-    # Fuse a character n-gram classifier with the intent head (model/lexical.py); its weight
-    # is fitted on dev and is 0 when it does not help there.
-    lexical: bool = True
+    # Intent experts fused with the fine-tuned head (model/experts.py): "lexical" (character
+    # n-grams) and frozen encoders ("use"); weights fitted on dev, 0 where one does not help.
+    experts: list[Literal["lexical", "use", "minilm"]] = Field(
+        default_factory=lambda: ["lexical", "use"]
+    )
     # "auto" uses a CUDA GPU when torch sees one (training only; serving is CPU-first).
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Torch intra-op threads; None = what torch chooses (all cores).

@@ -41,25 +41,25 @@ class TorchPredictor:
         self.model, self.enc, self.files = load_model(Path(path))
         self.intent_labels = list(self.files.labels.get("intents", []))
         self.tag_labels = list(self.files.labels.get("tags", []))
-        self.lexical = None
-        if (Path(path) / "lexical" / "lexical.json").exists():
-            from aimass.model.lexical import LexicalClassifier
+        from aimass.model.experts import load_expert
 
-            self.lexical = LexicalClassifier.load(Path(path) / "lexical")
+        weights = self.files.calibration.get("expert_weights", {})
+        # Only experts with a weight are loaded: one fitted but left out costs nothing.
+        self.experts = {n: load_expert(Path(path) / "experts" / n) for n, w in weights.items() if w}
 
     def has(self, task: str) -> bool:
         return task in self.model.heads
 
     def intent_probabilities(self, texts: list[str]) -> np.ndarray:
-        """Calibrated probabilities of the transformer fused with the lexical model."""
-        from aimass.model.lexical import fuse
+        """Calibrated probabilities of the fine-tuned head fused with the intent experts."""
+        from aimass.model.experts import fuse
         from aimass.model.predict import head_outputs
 
         cal = self.files.calibration
         nn_logits = head_outputs(self.model, self.enc, "intent", texts).numpy()
-        weight = float(cal.get("lexical_weight", 0.0))
-        lex_logits = self.lexical.logits(texts) if self.lexical is not None and weight else None
-        return fuse(nn_logits, lex_logits, weight, float(cal.get("intent_temperature", 1.0)))
+        weights = cal.get("expert_weights", {})
+        parts = [(float(weights[n]), e.logits(texts)) for n, e in self.experts.items()]
+        return fuse(nn_logits, parts, float(cal.get("intent_temperature", 1.0)))
 
     def tag_probabilities(self, texts: list[str]) -> np.ndarray:
         from aimass.model.predict import tag_probabilities

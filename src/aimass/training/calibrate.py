@@ -36,25 +36,35 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
 
 
 def fit_fusion(
-    nn_logits: np.ndarray, lex_logits: np.ndarray | None, targets: np.ndarray
-) -> tuple[float, float]:
-    """(weight, temperature) of the lexical/transformer product of experts with the lowest
-    dev NLL; weight 0 (the transformer alone) is always a candidate."""
-    from aimass.model.lexical import fuse
+    nn_logits: np.ndarray, experts: list[np.ndarray], targets: np.ndarray
+) -> tuple[list[float], float]:
+    """Expert weights and the temperature of the product of experts (model/experts.py) with
+    the lowest dev NLL, by coordinate descent over a grid; weight 0 (leaving an expert out)
+    is always a candidate, so the fusion is never worse on dev than the transformer alone."""
+    from aimass.model.experts import fuse
 
-    if lex_logits is None or len(targets) == 0:
-        return 0.0, fit_temperature(nn_logits, targets)
+    if len(targets) == 0:
+        return [0.0] * len(experts), 1.0
     a = _log_softmax(nn_logits.astype(np.float64))
-    b = _log_softmax(lex_logits.astype(np.float64))
-    best = (np.inf, 0.0, 1.0)
-    for w in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0):
-        z = a + w * b
+    logps = [_log_softmax(e.astype(np.float64)) for e in experts]
+    weights = [0.0] * len(experts)
+
+    def score(ws: list[float]) -> tuple[float, float]:
+        z = a + sum(w * lp for w, lp in zip(ws, logps, strict=True))
         t = fit_temperature(z, targets)
-        p = fuse(nn_logits, lex_logits, w, t)
-        nll = float(-np.mean(np.log(p[np.arange(len(targets)), targets] + 1e-12)))
-        if nll < best[0] - 1e-9:
-            best = (nll, w, t)
-    return best[1], best[2]
+        p = fuse(nn_logits, list(zip(ws, experts, strict=True)), t)
+        return float(-np.mean(np.log(p[np.arange(len(targets)), targets] + 1e-12))), t
+
+    best_nll, best_t = score(weights)
+    for _ in range(2):
+        for k in range(len(experts)):
+            for w in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0):
+                trial = list(weights)
+                trial[k] = w
+                nll, t = score(trial)
+                if nll < best_nll - 1e-9:
+                    best_nll, best_t, weights = nll, t, trial
+    return weights, best_t
 
 
 def fit_binary_temperature(logits: np.ndarray, targets: np.ndarray) -> float:

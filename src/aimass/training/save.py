@@ -37,8 +37,8 @@ def save_artifact(
         )
         write_json(tmp / "calibration.json", result.calibration)
         write_json(tmp / "runtime.json", runtime or {})
-        if result.lexical is not None:
-            result.lexical.save(tmp / "lexical")
+        for name, expert in result.experts.items():
+            expert.save(tmp / "experts" / name)
         manifest = new_manifest(
             tasks=list(result.model.heads.keys()), backbone=result.backbone, model_version=version
         )

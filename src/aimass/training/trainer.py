@@ -28,7 +28,7 @@ from aimass.errors import TrainingError
 from aimass.heads import IntentHead, MatchingHead, PairHead, ProfileHead
 from aimass.heads.base import Head
 from aimass.model import predict
-from aimass.model.lexical import LexicalClassifier, fuse
+from aimass.model.experts import Expert, fit_expert, fuse
 from aimass.model.multitask import MultiTaskModel
 from aimass.model.textenc import TextEncoder
 from aimass.training import calibrate, distributed
@@ -50,11 +50,12 @@ class TrainResult:
     train_seconds: float
     vocab: dict[str, int] = field(default_factory=dict)
     dev: TaskData | None = None
-    lexical: LexicalClassifier | None = None  # fused with the intent head (model/lexical.py)
+    experts: dict[str, Expert] = field(default_factory=dict)  # fused with the intent head
 
     @property
     def epochs_run(self) -> float:
         return max((float(h["epoch"]) for h in self.history if "epoch" in h), default=0.0)
+
     rank: int = 0  # under torchrun only rank 0 writes the artifact
 
 
@@ -254,17 +255,11 @@ def train(
         )
     model.eval()
 
-    # 5. The lexical intent model, then calibration on dev: the numbers production uses.
-    lexical = None
-    if config.lexical and train_data.intent and dev_data.intent and dev_data.intent.texts:
-        lexical = LexicalClassifier.fit(
-            train_data.intent.texts,
-            train_data.intent.labels,
-            labels["intents"],
-            dev_data.intent.texts,
-            dev_data.intent.labels,
-        )
-    calibration = fit_calibration(model, enc, dev_data, lexical)
+    # 5. The intent experts (model/experts.py), then calibration on dev: production's numbers.
+    experts: dict[str, Expert] = {}
+    if train_data.intent and dev_data.intent and dev_data.intent.texts:
+        experts = _fit_experts(config.experts, train_data, dev_data, labels["intents"])
+    calibration = fit_calibration(model, enc, dev_data, experts)
     final = best_metrics
     model.to("cpu")
     distributed.cleanup(dist)
@@ -285,30 +280,31 @@ def train(
         vocab=vocab_stats,
         dev=dev_data,
         rank=dist.rank,
-        lexical=lexical,
+        experts=experts,
     )
 
 
 def fit_calibration(
-    model: MultiTaskModel, enc: TextEncoder, dev: TaskData, lexical: LexicalClassifier | None = None
+    model: MultiTaskModel, enc: TextEncoder, dev: TaskData, experts: dict[str, Expert] | None = None
 ) -> dict[str, Any]:
-    """Temperatures, the lexical fusion weight, the out-of-scope threshold and the FAQ
+    """Temperatures, the intent experts' weights, the out-of-scope threshold and the FAQ
     confidence map, all fitted on dev."""
     cal: dict[str, Any] = {}
+    experts = experts or {}
     if dev.intent and dev.intent.texts and "intent" in model.heads:
         head = model.heads["intent"]
         nn_logits = predict.head_outputs(model, enc, "intent", dev.intent.texts).numpy()
-        lex_logits = lexical.logits(dev.intent.texts) if lexical is not None else None
+        expert_logits = {name: e.logits(dev.intent.texts) for name, e in experts.items()}
         index = {n: i for i, n in enumerate(head.labels)}
         keep = [i for i, g in enumerate(dev.intent.labels) if g in index]
         targets = np.array([index[dev.intent.labels[i]] for i in keep])
-        weight, t = calibrate.fit_fusion(
-            nn_logits[keep], None if lex_logits is None else lex_logits[keep], targets
+        weights, t = calibrate.fit_fusion(
+            nn_logits[keep], [v[keep] for v in expert_logits.values()], targets
         )
         head.temperature.fill_(t)
-        probs = fuse(nn_logits, lex_logits, weight, t)
+        probs = fuse(nn_logits, list(zip(weights, expert_logits.values(), strict=True)), t)
         cal["intent_temperature"] = t
-        cal["lexical_weight"] = weight
+        cal["expert_weights"] = dict(zip(expert_logits, weights, strict=True))
         cal["oos_threshold"] = calibrate.choose_oos_threshold(
             probs, head.labels, dev.intent.labels, default=0.0
         )
@@ -472,6 +468,28 @@ def _param_groups(model: MultiTaskModel, config: TrainConfig) -> list[dict[str, 
     head_params = [p for p in model.heads.parameters() if p.requires_grad]
     if head_params:
         out.append({"params": head_params, "lr": config.head_lr, "weight_decay": 0.0})
+    return out
+
+
+def _fit_experts(
+    names: list[str], train: TaskData, dev: TaskData, order: list[str]
+) -> dict[str, Expert]:
+    from aimass.errors import MissingDependency
+
+    assert train.intent is not None and dev.intent is not None
+    out: dict[str, Expert] = {}
+    for name in names:
+        try:
+            out[name] = fit_expert(
+                name,
+                train.intent.texts,
+                train.intent.labels,
+                order,
+                dev.intent.texts,
+                dev.intent.labels,
+            )
+        except MissingDependency as e:  # an optional expert whose package is absent
+            log.warning("intent expert %r skipped: %s", name, e.message)
     return out
 
 
