@@ -77,31 +77,20 @@ class IntentHead(Head):
         it already has; from the probe, fine-tuning starts where a frozen-encoder classifier
         ends and only has to improve on it.
         """
-        from sklearn.linear_model import LogisticRegression
+        from aimass.model.logreg import fit_logreg
 
         mean = train_x.mean(0)
         scale = train_x.std(0) + 1e-6
-        train_x = (train_x - mean) / scale
-        dev_x = (dev_x - mean) / scale
         self.mean.copy_(torch.from_numpy(mean).float())
         self.scale.copy_(torch.from_numpy(scale).float())
-        best: tuple[float, float, np.ndarray, np.ndarray] | None = None
-        n = len(self.labels)
-        for c in (0.01, 0.03, 0.1, 0.3, 1.0):
-            lr = LogisticRegression(C=c, max_iter=500, tol=1e-4).fit(train_x, train_y)
-            w = np.zeros((n, train_x.shape[1]))
-            b = np.full(n, -30.0)  # a label with no training example is never predicted
-            w[lr.classes_] = (
-                lr.coef_
-                if len(lr.classes_) > 2
-                else np.vstack([np.zeros_like(lr.coef_[0]), lr.coef_[0]])
-            )
-            b[lr.classes_] = lr.intercept_ if len(lr.classes_) > 2 else [0.0, lr.intercept_[0]]
-            logits = dev_x @ w.T + b
-            acc = float(np.mean(logits.argmax(1) == dev_y)) if len(dev_y) else 0.0
-            if best is None or acc > best[0] + 1e-9:
-                best = (acc, c, w, b)
-        assert best is not None
-        self.classifier.weight.copy_(torch.from_numpy(best[2]).float())
-        self.classifier.bias.copy_(torch.from_numpy(best[3]).float())
-        return best[1]
+        coef, intercept, c = fit_logreg(
+            (train_x - mean) / scale,
+            train_y,
+            (dev_x - mean) / scale,
+            dev_y,
+            len(self.labels),
+            (0.01, 0.03, 0.1, 0.3, 1.0),
+        )
+        self.classifier.weight.copy_(torch.from_numpy(coef).float())
+        self.classifier.bias.copy_(torch.from_numpy(intercept).float())
+        return c

@@ -32,13 +32,9 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from aimass.errors import ArtifactError
+from aimass.model.logreg import fit_logreg, log_softmax
 
 NGRAMS = (1, 3)
-
-
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
 def fuse(
@@ -62,34 +58,6 @@ class Expert(Protocol):
 
 
 # ------------------------------------------------------------------ shared fitting
-
-
-def _fit_logreg(
-    x: Any, y: np.ndarray, x_dev: Any, y_dev: np.ndarray, n_labels: int, cs: tuple[float, ...]
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Multinomial logistic regression, ``C`` chosen by dev log-loss; returns (coef, intercept, C)
-    over all ``n_labels`` (labels with no training example get a prohibitive intercept)."""
-    from sklearn.linear_model import LogisticRegression
-
-    best: tuple[float, np.ndarray, np.ndarray, float] | None = None
-    for c in cs:
-        lr = LogisticRegression(C=c, max_iter=500, tol=1e-4).fit(x, y)
-        coef = np.zeros((n_labels, x.shape[1]))
-        intercept = np.full(n_labels, -30.0)
-        if len(lr.classes_) > 2:
-            coef[lr.classes_] = lr.coef_
-            intercept[lr.classes_] = lr.intercept_
-        else:  # sklearn keeps one row for two classes: the first class gets logit 0
-            coef[lr.classes_[1]] = lr.coef_[0]
-            intercept[lr.classes_] = [0.0, lr.intercept_[0]]
-        if len(y_dev) == 0:
-            return coef, intercept, c
-        logp = log_softmax(np.asarray(x_dev @ coef.T) + intercept)
-        nll = float(-np.mean(logp[np.arange(len(y_dev)), y_dev]))
-        if best is None or nll < best[0]:
-            best = (nll, coef, intercept, c)
-    assert best is not None
-    return best[1], best[2], best[3]
 
 
 def _targets(labels: list[str], order: list[str]) -> tuple[np.ndarray, list[int]]:
@@ -175,7 +143,7 @@ class LexicalExpert:
         y, _ = _targets(labels, label_order)
         y_dev, keep = _targets(dev_labels, label_order)
         x_dev = model.features([dev_texts[i] for i in keep])
-        model.coef, model.intercept, model.c = _fit_logreg(
+        model.coef, model.intercept, model.c = fit_logreg(
             model.features(texts), y, x_dev, y_dev, len(label_order), (4.0, 16.0, 64.0)
         )
         return model
@@ -259,7 +227,7 @@ class FrozenEncoderExpert:
         y, _ = _targets(labels, label_order)
         y_dev, keep = _targets(dev_labels, label_order)
         x_dev = model.encode([dev_texts[i] for i in keep]) if keep else np.zeros((0, raw.shape[1]))
-        model.coef, model.intercept, model.c = _fit_logreg(
+        model.coef, model.intercept, model.c = fit_logreg(
             (raw - model.mean) / model.scale,
             y,
             x_dev,

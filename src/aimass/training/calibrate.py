@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from aimass.model.logreg import log_softmax
+
 OOS = "oos"
-
-
-def _log_softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
 def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
@@ -27,7 +24,7 @@ def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
         return 1.0
 
     def nll(t: float) -> float:
-        return float(-_log_softmax(logits / t)[np.arange(len(targets)), targets].mean())
+        return float(-log_softmax(logits / t)[np.arange(len(targets)), targets].mean())
 
     grid = np.exp(np.linspace(np.log(0.05), np.log(20.0), 120))
     best = min(grid, key=nll)
@@ -45,8 +42,8 @@ def fit_fusion(
 
     if len(targets) == 0:
         return [0.0] * len(experts), 1.0
-    a = _log_softmax(nn_logits.astype(np.float64))
-    logps = [_log_softmax(e.astype(np.float64)) for e in experts]
+    a = log_softmax(nn_logits.astype(np.float64))
+    logps = [log_softmax(e.astype(np.float64)) for e in experts]
     weights = [0.0] * len(experts)
 
     def score(ws: list[float]) -> tuple[float, float]:
