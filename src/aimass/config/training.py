@@ -58,6 +58,9 @@ class TrainConfig(BaseModel):
     # ("probe", LP-FT) or at random: fine-tuning then starts where a frozen-encoder
     # classifier ends, and the probe itself is a selection candidate (step 0).
     head_init: Literal["probe", "random"] = "probe"
+    # Also train the shared embedding contrastively on the intents (texts of one intent pulled
+    # together), alongside the classifier: sharper clusters, better nearest-neighbour search.
+    contrastive_intents: bool = False
     # WiSE-FT: mix the starting and the fine-tuned weights, the mix chosen on dev (no cost
     # at serving time: still one model).
     weight_ensemble: bool = True

@@ -83,17 +83,35 @@ class TaskData:
         return texts
 
 
+def intent_groups(data: IntentData) -> MatchingData:
+    """The intents' examples as contrastive groups (supervised contrastive learning): texts
+    of one intent are pulled together, others pushed apart, in the shared embedding space.
+    Out-of-scope examples are not a group (they have nothing in common)."""
+    bank: dict[str, list[str]] = defaultdict(list)
+    for text, label in zip(data.texts, data.labels, strict=True):
+        if label != "oos":
+            bank[f"intent:{label}"].append(text)
+    return MatchingData(bank=dict(bank))
+
+
 def matching_pairs(
     data: MatchingData, rng: random.Random, max_per_faq: int = 12
 ) -> list[tuple[str, str, str]]:
     """(anchor, positive, faq_id) rows for contrastive training, resampled each epoch.
 
     Each query pairs with a random variant of its FAQ; within an FAQ, variants pair with each
-    other (capped, so a many-variant FAQ does not dominate).
+    other (capped, so a many-variant FAQ does not dominate); in a group larger than the cap
+    (the examples of an intent, for supervised contrastive training) each text pairs with one
+    random other member.
     """
     rows: list[tuple[str, str, str]] = []
     for faq_id, variants in data.bank.items():
         if len(variants) < 2:
+            continue
+        if len(variants) > max_per_faq:  # a large group (an intent's examples): one pair each
+            for i, a in enumerate(variants):
+                j = rng.randrange(len(variants) - 1)
+                rows.append((a, variants[j + (j >= i)], faq_id))
             continue
         pairs = [(a, b) for i, a in enumerate(variants) for j, b in enumerate(variants) if i < j]
         rng.shuffle(pairs)
