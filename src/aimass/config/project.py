@@ -38,6 +38,8 @@ class Thresholds(_Strict):
     faq: float = Field(default=0.5, ge=0, le=1)
     # Answer from an intent's response when its confidence reaches this.
     intent: float = Field(default=0.5, ge=0, le=1)
+    # An FAQ this sure is answered even when the intent model calls the message out of scope.
+    faq_override: float = Field(default=0.9, ge=0, le=1)
     # Below this top-intent confidence (and no FAQ) the message is out of scope.
     oos: float = Field(default=0.3, ge=0, le=1)
     # Clarify when the best two candidates are closer than this.

@@ -26,10 +26,12 @@ class TrainConfig(BaseModel):
     patience: int = Field(default=2, ge=1)
     # Evaluations per epoch (more catches the best point on small data sets).
     evals_per_epoch: int = Field(default=1, ge=1)
-    # Encoder learning rate: small models like e5-small want more than BERT-base's 2e-5.
-    lr: float = Field(default=6e-5, gt=0)
-    # Heads start from scratch and learn faster than the pre-trained encoder.
-    head_lr: float = Field(default=2e-3, gt=0)
+    # Encoder learning rate. The intent head starts from a linear probe, so the encoder only
+    # has to refine features that already work; larger rates undo that (tuned on BANKING77,
+    # CLINC150 and SMP2017 train/dev, never on their held-back halves).
+    lr: float = Field(default=3e-5, gt=0)
+    # Heads learn faster than the pre-trained encoder (profile and pair heads start at random).
+    head_lr: float = Field(default=1e-3, gt=0)
     weight_decay: float = Field(default=0.01, ge=0)
     warmup_ratio: float = Field(default=0.06, ge=0, le=0.5)
     # Layer-wise learning-rate decay: lower layers hold general knowledge; move them less.

@@ -4,10 +4,10 @@ The trust issue replaces this with the full policy (rules, escalation triggers, 
 this rule stays as its default "decide by confidence" step.
 
 1. The top intent is a hand-off intent (e.g. ``human_agent``)  -> hand off.
-2. A confident FAQ (calibrated confidence >= ``thresholds.faq``) -> answer it, unless the
+2. Out of scope (``oos`` predicted, or the top in-scope probability under the dev-fitted
+   threshold) -> fallback, unless an FAQ matches with ``thresholds.faq_override`` confidence.
+3. A confident FAQ (calibrated confidence >= ``thresholds.faq``) -> answer it, unless the
    runner-up FAQ is within ``ambiguity_margin`` -> clarify between them.
-3. Out of scope (``oos`` predicted, or the top in-scope probability under the dev-fitted
-   threshold) -> fallback.
 4. A confident intent with a response -> answer, unless the runner-up intent is close ->
    clarify.
 5. Otherwise, if there are plausible candidates, clarify; if not, hand off.
@@ -55,6 +55,15 @@ def decide(
             reason=f"the customer asked for a person (intent {top.name}, {top.confidence:.2f})",
         )
 
+    if out_of_scope and not (faqs and faqs[0].confidence >= thresholds.faq_override):
+        return Decision(
+            kind=DecisionKind.FALLBACK,
+            reply=reply_in(replies.fallback, language),
+            source="fallback",
+            decided_by="threshold.oos",
+            reason="the message is out of scope for this bot",
+        )
+
     if faqs and faqs[0].confidence >= thresholds.faq:
         best = faqs[0]
         if len(faqs) > 1 and best.confidence - faqs[1].confidence < margin:
@@ -72,15 +81,6 @@ def decide(
             source=f"faq:{best.faq_id}",
             decided_by="threshold.faq",
             reason=f"FAQ {best.faq_id} matched with confidence {best.confidence:.2f}",
-        )
-
-    if out_of_scope:
-        return Decision(
-            kind=DecisionKind.FALLBACK,
-            reply=reply_in(replies.fallback, language),
-            source="fallback",
-            decided_by="threshold.oos",
-            reason="the message is out of scope for this bot",
         )
 
     answerable = [s for s in intents if s.name in intent_info and intent_info[s.name].responses]

@@ -32,7 +32,14 @@ from aimass.model.experts import Expert, fit_expert, fuse
 from aimass.model.multitask import MultiTaskModel
 from aimass.model.textenc import TextEncoder
 from aimass.training import calibrate, distributed
-from aimass.training.data import Batch, TaskData, matching_pairs, plan_epoch, split_task_data
+from aimass.training.data import (
+    Batch,
+    ProfileData,
+    TaskData,
+    matching_pairs,
+    plan_epoch,
+    split_task_data,
+)
 from aimass.training.evaluate import evaluate, rank_faqs, selection_score
 
 log = logging.getLogger(__name__)
@@ -138,7 +145,7 @@ def train(
         else "cpu"
     )
     model.to(device)
-    if train_data.intent and config.head_init == "probe":
+    if config.head_init == "probe":
         _linear_probe_init(model, enc, train_data, dev_data)
 
     # 3. Optimiser: layer-wise decayed learning rates for the encoder, a higher one for heads.
@@ -259,7 +266,14 @@ def train(
     experts: dict[str, Expert] = {}
     if train_data.intent and dev_data.intent and dev_data.intent.texts:
         experts = _fit_experts(config.experts, train_data, dev_data, labels["intents"])
-    calibration = fit_calibration(model, enc, dev_data, experts)
+    negatives = [
+        t
+        for part in (train_data.intent, dev_data.intent)
+        if part
+        for t, lab in zip(part.texts, part.labels, strict=True)
+        if lab == calibrate.OOS
+    ]
+    calibration = fit_calibration(model, enc, dev_data, experts, negatives)
     final = best_metrics
     model.to("cpu")
     distributed.cleanup(dist)
@@ -285,7 +299,11 @@ def train(
 
 
 def fit_calibration(
-    model: MultiTaskModel, enc: TextEncoder, dev: TaskData, experts: dict[str, Expert] | None = None
+    model: MultiTaskModel,
+    enc: TextEncoder,
+    dev: TaskData,
+    experts: dict[str, Expert] | None = None,
+    negatives: list[str] = (),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """Temperatures, the intent experts' weights, the out-of-scope threshold and the FAQ
     confidence map, all fitted on dev."""
@@ -319,8 +337,10 @@ def fit_calibration(
         head.temperature.fill_(t)
         cal["profile_temperature"] = t
     if dev.matching and dev.matching.queries and "matching" in model.heads:
-        texts = [q for q, _ in dev.matching.queries]
-        gold = [g for _, g in dev.matching.queries]
+        # Out-of-scope messages are the negatives: for them the top FAQ is always wrong.
+        # Without them the map would learn that the top FAQ is nearly always right.
+        texts = [q for q, _ in dev.matching.queries] + list(negatives)
+        gold = [g for _, g in dev.matching.queries] + [""] * len(negatives)
         ranked, scores = rank_faqs(model, enc, dev.matching.bank, texts)
         top = np.sort(scores, axis=1)[:, ::-1]
         top1 = top[:, 0]
@@ -536,31 +556,44 @@ def _weight_ensemble(
 def _linear_probe_init(
     model: MultiTaskModel, enc: TextEncoder, train: TaskData, dev: TaskData
 ) -> None:
-    assert train.intent is not None
-    head = model.heads["intent"]
-    assert isinstance(head, IntentHead)
-    index = {n: i for i, n in enumerate(head.labels)}
+    """Fit the intent and profile heads on the frozen encoder's vectors before fine-tuning."""
 
     def vectors(texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, model.hidden_size), dtype=np.float32)
         v = predict.pooled_vectors(model, enc, texts)
         return torch.nn.functional.normalize(v, dim=-1).numpy()
 
-    dev_rows = (
-        [
-            (t, lab)
-            for t, lab in zip(dev.intent.texts, dev.intent.labels, strict=True)
-            if lab in index
-        ]
-        if dev.intent
-        else []
-    )
-    c = head.init_from_linear_probe(
-        vectors(train.intent.texts),
-        np.array([index[lab] for lab in train.intent.labels]),
-        vectors([t for t, _ in dev_rows]) if dev_rows else np.zeros((0, model.hidden_size)),
-        np.array([index[lab] for _, lab in dev_rows], dtype=np.int64),
-    )
-    log.info("intent head initialised from a linear probe (C=%g)", c)
+    if train.intent and "intent" in model.heads:
+        head = model.heads["intent"]
+        assert isinstance(head, IntentHead)
+        index = {n: i for i, n in enumerate(head.labels)}
+        rows = list(zip(dev.intent.texts, dev.intent.labels, strict=True)) if dev.intent else []
+        rows = [(t, lab) for t, lab in rows if lab in index]
+        c = head.init_from_linear_probe(
+            vectors(train.intent.texts),
+            np.array([index[lab] for lab in train.intent.labels]),
+            vectors([t for t, _ in rows]),
+            np.array([index[lab] for _, lab in rows], dtype=np.int64),
+        )
+        log.info("intent head initialised from a linear probe (C=%g)", c)
+    if train.profile and "profile" in model.heads:
+        ph = model.heads["profile"]
+        assert isinstance(ph, ProfileHead)
+
+        def multi_hot(tags: list[list[str]]) -> np.ndarray:
+            return np.array(
+                [[lab in t for lab in ph.labels] for t in tags], dtype=np.int64
+            ).reshape(len(tags), len(ph.labels))
+
+        dev_p = dev.profile or ProfileData([], [])
+        ph.init_from_linear_probe(
+            vectors(train.profile.texts),
+            multi_hot(train.profile.tags),
+            vectors(dev_p.texts),
+            multi_hot(dev_p.tags),
+        )
+        log.info("profile head initialised from one linear probe per tag")
 
 
 def _progress(total: int, enabled: bool) -> Any:
