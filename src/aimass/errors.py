@@ -14,6 +14,8 @@ Hierarchy::
     ├── ArtifactError                a trained artifact is missing, corrupt or of another format (AM4xx)
     ├── TrainingError                training cannot run with this config/data (AM5xx)
     ├── InputError                   a message or request given at run time is unusable (AM6xx)
+    ├── RetrievalError               an FAQ/KB index or document cannot be built, read or updated (AM7xx)
+    ├── ServiceError                 the HTTP service, its storage or its security refuses (AM8xx)
     └── MissingDependency            an optional install is needed (AM9xx)
 
 Codes are listed in ``CODES``; tests check that every code used is listed there, so the
@@ -35,6 +37,8 @@ __all__ = [
     "MissingDependency",
     "Problem",
     "ProjectError",
+    "RetrievalError",
+    "ServiceError",
     "Severity",
     "TrainingError",
     "ValidationFailed",
@@ -90,6 +94,11 @@ CODES: dict[str, str] = {
     "AM600": "message is empty",
     "AM601": "message is too long",
     "AM602": "request is malformed",
+    # AM13x-AM14x: policy.yaml and its tests (reserved for the policy engine)
+    # AM52x: compression and export; AM54x: augmentation (reserved)
+    # AM7xx: retrieval. AM70x-AM71x indexes, AM72x-AM73x knowledge-base ingestion,
+    #        AM74x text layer (reserved)
+    # AM8xx: service, storage, security (reserved)
     # AM9xx: environment
     "AM900": "an optional dependency is not installed",
 }
@@ -206,6 +215,14 @@ class TrainingError(AimassError):
 
 class InputError(AimassError):
     default_code = "AM600"
+
+
+class RetrievalError(AimassError):
+    default_code = "AM700"
+
+
+class ServiceError(AimassError):
+    default_code = "AM800"
 
 
 class MissingDependency(AimassError):
