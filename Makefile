@@ -20,6 +20,7 @@ demo: $(STAMP)
 	$(BIN)/aimass demo
 
 test: $(STAMP)
+	@scripts/system-deps.sh
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

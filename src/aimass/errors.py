@@ -98,7 +98,31 @@ CODES: dict[str, str] = {
     # AM52x: compression and export; AM54x: augmentation (reserved)
     # AM7xx: retrieval. AM70x-AM71x indexes, AM72x-AM73x knowledge-base ingestion,
     #        AM74x text layer (reserved)
-    # AM8xx: service, storage, security (reserved)
+    "AM720": "a knowledge-base document has no text",
+    "AM721": "a PDF has no extractable text (probably scanned; needs OCR)",
+    "AM722": "a knowledge-base document is corrupt or cannot be parsed",
+    "AM723": "a knowledge-base document is encrypted or password-protected",
+    "AM724": "a knowledge-base file type is not supported",
+    "AM725": "a knowledge-base file is missing or cannot be read",
+    "AM726": "some knowledge-base files could not be read (the error lists them)",
+    "AM727": "passage-splitting settings are invalid",
+    # AM8xx: service, storage, security
+    "AM800": "internal server error (details are in the server log, never in the reply)",
+    "AM801": "API key missing, unknown or revoked",
+    "AM802": "the API key's scope does not allow this request",
+    "AM803": "rate limit exceeded for this API key",
+    "AM804": "request body is too large",
+    "AM805": "request is malformed or fails validation",
+    "AM806": "a text field is longer than the service allows",
+    "AM807": "the requested record does not exist",
+    "AM808": "the new model cannot be loaded; the previous model keeps serving",
+    "AM809": "the database cannot be opened or migrated",
+    "AM810": "conflict: the record is in another state (already claimed/resolved)",
+    "AM811": "the service is not ready (no model loaded)",
+    "AM812": "HTTP method not allowed on this path",
+    "AM813": "the runtime does not support this operation yet",
+    "AM814": "unsupported database URL",
+    "AM815": "the model or project to serve cannot be found",
     # AM9xx: environment
     "AM900": "an optional dependency is not installed",
 }
