@@ -1,0 +1,38 @@
+"""Tricky strings the text layer must survive, shared by the text-layer tests."""
+
+from __future__ import annotations
+
+TRICKY: list[str] = [
+    "",
+    " ",
+    "\t\n\r ",
+    "我的iPhone 15 Pro怎么退货？",
+    "我的ｉＰｈｏｎｅ　１５　Ｐｒｏ怎麼退貨？",
+    "退貨運費誰承擔",
+    "１５天内可以退吗",
+    "订单号Ａ１２３４５６还没发货",
+    "😊你好😀",
+    "❤️❤︎ 喜欢 👍🏽 thanks",
+    "👨\u200d👩\u200d👧 family pack 家庭装",
+    "①②③ 步骤",
+    "ﬁnd the ﬂat ﬀ",
+    "cafe\u0301 résumé Straße İstanbul",
+    "\u1100\u1161\u11a8 한국어 주문",
+    "tab\tseparated\tfields\nnew line\r\nwindows",
+    "   leading and trailing   ",
+    "zero\u200bwidth\u00adsoft\ufeffbom",
+    "ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ",
+    "don’t won't it's",
+    "价格3.5元，折扣12.5%，共1,000件",
+    "㍻三十年 ㈱小蜜 ⑴ ¼",
+    "カタカナ ひらがな 日本語のテキスト",
+    "𠮷野家 𪚥",
+    "乾隆 乾燥 幹部 頭髮 發財",
+    "\x00\x07control\x1bchars",
+    "a",
+    "退",
+    "。，、！？",
+    "小蜜商城的会员积分怎么用",
+    "ASCII only, with Punctuation!!! and CAPS",
+    "混合mixed文本text混合",
+]
