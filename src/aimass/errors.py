@@ -96,6 +96,13 @@ CODES: dict[str, str] = {
     "AM602": "request is malformed",
     # AM13x-AM14x: policy.yaml and its tests (reserved for the policy engine)
     # AM52x: compression and export; AM54x: augmentation (reserved)
+    "AM520": "the model cannot be exported to ONNX",
+    "AM521": "the artifact's tokenizer cannot be saved as tokenizer.json (not a fast tokenizer)",
+    "AM522": "int8 quantisation of the ONNX model failed",
+    "AM523": "the artifact is already compressed",
+    "AM524": "the compression output folder is the source artifact",
+    "AM525": "the ONNX export does not reproduce the torch model (parity check failed)",
+    "AM526": "the compression dev set has no labelled examples",
     # AM7xx: retrieval. AM70x-AM71x indexes, AM72x-AM73x knowledge-base ingestion,
     #        AM74x text layer (reserved)
     "AM720": "a knowledge-base document has no text",

@@ -36,6 +36,14 @@ FORMAT_NAME = "aimass-artifact"
 FORMAT_VERSION = 1
 MANIFEST = "aimass-artifact.json"
 REQUIRED = ("config.json", "heads.json", "labels.json", "model.safetensors", "encoder/config.json")
+# The manifest's "model_format" says how the weights are stored and which runtime serves
+# them: "torch" (the default, safetensors) or "onnx" (``aimass compress``, served without
+# torch; see aimass.compress.layout).
+REQUIRED_BY_FORMAT = {
+    "torch": REQUIRED,
+    "onnx": ("config.json", "heads.json", "labels.json", "model.onnx", "onnx.json",
+             "encoder/tokenizer.json"),
+}  # fmt: skip
 
 
 @dataclass
@@ -93,7 +101,14 @@ def check_artifact(path: Path) -> dict[str, Any]:
             code="AM401",
             hint="upgrade aimass (pip install -U aimass) or retrain with this version",
         )
-    for rel in REQUIRED:
+    model_format = manifest.get("model_format", "torch")
+    if model_format not in REQUIRED_BY_FORMAT:
+        raise ArtifactError(
+            f"artifact model format {model_format!r} is unknown to this AI Mass ({__version__})",
+            code="AM401",
+            hint="upgrade aimass (pip install -U aimass)",
+        )
+    for rel in REQUIRED_BY_FORMAT[model_format]:
         if not (path / rel).exists():
             raise ArtifactError(
                 f"artifact is incomplete: {rel} is missing",
@@ -102,6 +117,16 @@ def check_artifact(path: Path) -> dict[str, Any]:
                 hint="train again or copy the whole artifact directory",
             )
     return dict(manifest)
+
+
+def model_format_of(path: Path) -> str:
+    """``"torch"`` or ``"onnx"`` from the manifest, cheaply; ``"torch"`` when the manifest
+    cannot be read (the loader then reports the coded error)."""
+    try:
+        manifest = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
+        return str(manifest.get("model_format", "torch"))
+    except (OSError, ValueError, AttributeError):
+        return "torch"
 
 
 def read_artifact(path: Path) -> ArtifactFiles:

@@ -43,7 +43,16 @@ class Assistant:
 
     @classmethod
     def load(cls, path: str | Path, *, threads: int | None = None) -> Assistant:
-        return cls(TorchPredictor(Path(path), threads=threads))
+        from aimass.model.artifact import model_format_of
+
+        predictor: Predictor
+        if model_format_of(Path(path)) == "onnx":  # `aimass compress` output: no torch
+            from aimass.runtime.onnx_predictor import OnnxPredictor
+
+            predictor = OnnxPredictor(Path(path), threads=threads)
+        else:
+            predictor = TorchPredictor(Path(path), threads=threads)
+        return cls(predictor)
 
     # ------------------------------------------------------------------ public
 

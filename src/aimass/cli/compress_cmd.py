@@ -1,0 +1,58 @@
+"""``aimass compress``: a trained artifact -> an ONNX (int8 where faster) artifact, with a
+report of every stage's size, latency and accuracy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from aimass.cli.common import artifact_path, handle_errors, setup_logging
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compress")(compress)
+
+
+@handle_errors
+def compress(
+    model: Path = typer.Argument(..., help="A trained artifact folder or a project folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the compressed artifact."),
+    max_accuracy_drop: float = typer.Option(
+        1.0, help="Largest accuracy loss accepted, in points (dev accuracy with --dev)."
+    ),
+    dev: Path | None = typer.Option(
+        None, help="Labelled messages (.jsonl/.csv/.yaml) to measure accuracy on."
+    ),
+    threads: int | None = typer.Option(
+        None, help="CPU threads for the latency measurements (default: up to 4)."
+    ),
+    int8: bool = typer.Option(True, help="Try int8 quantisation (--no-int8: fp32 ONNX only)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each step."),
+) -> None:
+    """Export to ONNX, quantise to int8 where it is faster, keep the best candidate within
+    the accuracy budget. The result is served without torch (`aimass ask -m OUT`)."""
+    setup_logging(verbose)
+    from aimass.compress.chain import compress as run_chain
+
+    report = run_chain(
+        artifact_path(model),
+        out,
+        dev=dev,
+        max_accuracy_drop=max_accuracy_drop,
+        threads=threads,
+        int8=int8,
+        progress=(lambda m: typer.echo(m, err=True)) if verbose else None,
+    )
+    for s in report["stages"]:
+        mark = "*" if s["name"] == report["kept"] else " "
+        typer.echo(
+            f"{mark} {s['name']:<18} {s['model_mb']:>9.2f} MB  b1 {s['b1_ms']:>8.2f} ms  "
+            f"b32 {s['b32_ms']:>7.2f} ms  {s['status']}"
+            + (f" ({s['reason']})" if s["reason"] else "")
+        )
+    typer.echo(
+        f"kept {report['kept']}: {report['speedup_b1_vs_torch']}x faster at batch 1, "
+        f"{report['size_ratio_vs_torch']}x smaller than the torch model; written to {out} "
+        f"(report: {out / 'report.md'})"
+    )

@@ -1,0 +1,157 @@
+"""``aimass compress``: a complete ONNX artifact written atomically with a report of every
+stage; the compressed bot answers like the torch one; serving it imports neither torch nor
+transformers; user mistakes get AM52x codes, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aimass.cli.main import app
+from aimass.errors import ArtifactError, TrainingError
+
+QUESTIONS = ["我想退货怎么办", "where is my parcel", "你们支持花呗吗", "转人工", "tell me a joke"]
+
+
+def test_compressed_artifact_is_complete(compressed: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = compressed
+    manifest = json.loads((out / "aimass-artifact.json").read_text(encoding="utf-8"))
+    assert manifest["model_format"] == "onnx"
+    assert manifest["compressed_from"] and manifest["model_version"] != manifest["compressed_from"]
+    for rel in ("model.onnx", "onnx.json", "encoder/tokenizer.json", "labels.json",
+                "calibration.json", "runtime.json", "experts/lexical/expert.json",
+                "report.json", "report.md"):  # fmt: skip
+        assert (out / rel).is_file(), rel
+    assert not (out / "model.safetensors").exists()
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith((".tmp-", ".work-"))]
+    assert leftovers == []
+
+
+def test_report_measures_every_stage(compressed: tuple[Path, dict[str, Any]]) -> None:
+    out, report = compressed
+    assert json.loads((out / "report.json").read_text(encoding="utf-8")) == report
+    names = [s["name"] for s in report["stages"]]
+    assert names == ["torch-fp32", "onnx-fp32", "int8", "int8-per-channel"]
+    for s in report["stages"]:
+        assert s["model_mb"] > 0 and s["b1_ms"] > 0 and s["b32_ms"] > 0
+        assert "intent_accuracy" in s["metrics"]  # a dev set was given
+        assert {"profile_agreement", "faq_top1_agreement"} <= s["metrics"].keys()
+    kept = [s for s in report["stages"] if s["status"] == "kept"]
+    assert [s["name"] for s in kept] == [report["kept"]]
+    for s in report["stages"]:
+        if s["status"] == "rejected":
+            assert s["reason"]  # every rejection says why (slower, or over budget)
+        if s["name"].startswith("int8") and s["status"] in ("kept", "accepted"):
+            fp32 = report["stages"][1]
+            assert s["b1_ms"] < fp32["b1_ms"] and s["b32_ms"] < fp32["b32_ms"]
+    assert report["stages"][1]["parity"]["embedding_min_cosine"] >= 0.9999
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| torch-fp32 |" in md and "| int8 |" in md and report["kept"] in md
+
+
+def test_onnx_assistant_answers_like_the_torch_one(torch_artifact: Path, onnx_fp32: Path) -> None:
+    from aimass.runtime.assistant import Assistant
+    from aimass.runtime.onnx_predictor import OnnxPredictor
+
+    ref, got = Assistant.load(torch_artifact), Assistant.load(onnx_fp32)
+    assert isinstance(got.predictor, OnnxPredictor)
+    for a, b in zip(ref.respond_many(QUESTIONS), got.respond_many(QUESTIONS), strict=True):
+        assert [i.name for i in a.intents] == [i.name for i in b.intents]
+        assert abs(a.intents[0].confidence - b.intents[0].confidence) < 1e-4
+        assert a.out_of_scope == b.out_of_scope
+        assert [t.name for t in a.tags] == [t.name for t in b.tags]
+        assert [f.faq_id for f in a.faqs] == [f.faq_id for f in b.faqs]
+        assert a.decision.kind == b.decision.kind and a.decision.reply == b.decision.reply
+
+
+def test_serving_a_compressed_artifact_imports_no_torch(
+    compressed: tuple[Path, dict[str, Any]],
+) -> None:
+    out, _ = compressed
+    probe = f"""
+import sys
+from aimass.runtime.assistant import Assistant
+r = Assistant.load({str(out)!r}).respond("我想退货怎么办")
+assert r.intent is not None, r
+from typer.testing import CliRunner
+from aimass.cli.main import app
+res = CliRunner().invoke(app, ["ask", "where is my parcel", "-m", {str(out)!r}, "--json"])
+assert res.exit_code == 0, res.output
+assert '"decision"' in res.output
+print("loaded:" + ",".join(m for m in ("torch", "transformers") if m in sys.modules))
+"""
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    line = [ln for ln in run.stdout.splitlines() if ln.startswith("loaded:")][-1]
+    assert line == "loaded:"
+
+
+def test_cli_compress_writes_the_artifact(torch_artifact: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cli-onnx"
+    res = CliRunner().invoke(
+        app, ["compress", str(torch_artifact), "--out", str(out), "--no-int8", "--threads", "1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "kept onnx-fp32" in res.output
+    assert (out / "model.onnx").is_file()
+
+
+def test_user_mistakes_get_codes(
+    torch_artifact: Path, compressed: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    from aimass.compress.chain import compress
+
+    out, _ = compressed
+    with pytest.raises(ArtifactError) as e:
+        compress(torch_artifact, torch_artifact)
+    assert e.value.code == "AM524"
+    with pytest.raises(ArtifactError) as e:
+        compress(out, tmp_path / "again")
+    assert e.value.code == "AM523"
+    res = CliRunner().invoke(
+        app, ["compress", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 1 and "AM400" in res.output and "Traceback" not in res.output
+
+
+def test_a_failed_compression_leaves_the_previous_output_intact(
+    torch_artifact: Path, tmp_path: Path
+) -> None:
+    from aimass.compress.chain import compress
+
+    out = tmp_path / "served"
+    out.mkdir()
+    (out / "marker").write_text("previous artifact")
+    empty_dev = tmp_path / "empty.jsonl"
+    empty_dev.write_text("")
+    with pytest.raises(TrainingError) as e:
+        compress(torch_artifact, out, dev=empty_dev, threads=1)
+    assert e.value.code == "AM526"
+    assert (out / "marker").read_text() == "previous artifact"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl", "served"]
+
+
+def test_unknown_model_format_and_corrupt_onnx_are_refused(onnx_fp32: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from aimass.runtime.assistant import Assistant
+
+    future = tmp_path / "future"
+    shutil.copytree(onnx_fp32, future)
+    manifest = json.loads((future / "aimass-artifact.json").read_text(encoding="utf-8"))
+    (future / "aimass-artifact.json").write_text(json.dumps({**manifest, "model_format": "gguf"}))
+    with pytest.raises(ArtifactError) as e:
+        Assistant.load(future)
+    assert e.value.code == "AM401"
+    broken = tmp_path / "broken"
+    shutil.copytree(onnx_fp32, broken)
+    (broken / "model.onnx").write_bytes(b"not a model")
+    with pytest.raises(ArtifactError) as e:
+        Assistant.load(broken)
+    assert e.value.code == "AM402"
