@@ -103,6 +103,14 @@ CODES: dict[str, str] = {
     "AM524": "the compression output folder is the source artifact",
     "AM525": "the ONNX export does not reproduce the torch model (parity check failed)",
     "AM526": "the compression dev set has no labelled examples",
+    # AM54x: augmentation
+    "AM540": "an augmenter name is unknown",
+    "AM541": "an augmentation option is invalid (per-example, threshold, --intents spec)",
+    "AM542": "the augmentation output would overwrite or join the project's own files",
+    "AM543": "--intents names an intent the project does not have",
+    "AM544": "the model cannot check augmented examples (no intent head, intent unknown to it)",
+    "AM545": "the augmentation output file type is not supported",
+    "AM546": "no example belongs to the intents chosen for augmentation",
     # AM7xx: retrieval. AM70x-AM71x indexes, AM72x-AM73x knowledge-base ingestion,
     #        AM74x text layer (reserved)
     "AM720": "a knowledge-base document has no text",
