@@ -153,6 +153,11 @@ def test_very_long_text() -> None:
     assert Counter(terms(text)) == Counter(t.term for t in tokens)
 
 
+def test_warm_up_returns_a_ready_analyzer() -> None:
+    analyzer = Analyzer(user_words=["小蜜商城"]).warm_up()
+    assert "小蜜商城" in analyzer.terms("小蜜商城客服")
+
+
 def test_import_is_light_and_jieba_is_silent() -> None:
     probe = """
 import sys

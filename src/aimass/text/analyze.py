@@ -75,6 +75,7 @@ _ZH_STOP_NGRAMS = ZH_STOPWORDS | frozenset(
 _span_key = operator.itemgetter(1, 2)
 
 _CACHE_LIMIT = 200_000  # entries per memo (stems, segmentations); cleared when full
+_MEMO_RUN_LIMIT = 64  # characters: longer Chinese runs are segmented without memo
 
 
 # ---------------------------------------------------------------- jieba, loaded once
@@ -99,18 +100,31 @@ def _base_jieba() -> jieba.Tokenizer:
         return _base_tokenizer
 
 
+_custom_tokenizers: dict[tuple[str, ...], jieba.Tokenizer] = {}
+
+
 def _jieba_with_words(words: tuple[str, ...]) -> jieba.Tokenizer:
-    """A tokenizer that also knows ``words``: the default dictionary copied, not reloaded."""
+    """A tokenizer that also knows ``words``: the default dictionary copied, not reloaded.
+
+    Shared by analyzers with the same words (a worker process re-creating its analyzer, an
+    index and its query side), and never changed once built.
+    """
     import jieba
 
     base = _base_jieba()
-    tokenizer = jieba.Tokenizer()
-    tokenizer.FREQ = dict(base.FREQ)
-    tokenizer.total = base.total
-    tokenizer.initialized = True
-    for word in words:
-        tokenizer.add_word(word)
-    return tokenizer
+    with _jieba_lock:
+        tokenizer = _custom_tokenizers.get(words)
+        if tokenizer is None:
+            tokenizer = jieba.Tokenizer()
+            tokenizer.FREQ = dict(base.FREQ)
+            tokenizer.total = base.total
+            tokenizer.initialized = True
+            for word in words:
+                tokenizer.add_word(word)
+            if len(_custom_tokenizers) >= 8:
+                _custom_tokenizers.pop(next(iter(_custom_tokenizers)))
+            _custom_tokenizers[words] = tokenizer
+        return tokenizer
 
 
 # ---------------------------------------------------------------- the analyzer
@@ -228,6 +242,16 @@ class Analyzer:
                 out.append(m.group())
         return out
 
+    def warm_up(self) -> Analyzer:
+        """Load jieba, OpenCC and the stemmer now (a service at start-up, a timed benchmark)
+        instead of on the first text that needs them."""
+        from aimass.text.normalize import to_simplified
+
+        self._tokenizer or self._load_tokenizer()
+        to_simplified("預熱")
+        self._latin("warming")
+        return self
+
     def segment(self, run: str) -> list[str]:
         """jieba's words for a run of (normalised) Chinese characters, memoised."""
         words = self._segments.get(run)
@@ -236,9 +260,10 @@ class Analyzer:
             words = tokenizer.lcut(run, HMM=self.hmm)
             if sum(map(len, words)) != len(run):  # never seen; keeps offsets honest if it did
                 words = list(run)
-            if len(self._segments) >= _CACHE_LIMIT:
-                self._segments.clear()
-            self._segments[run] = words
+            if len(run) <= _MEMO_RUN_LIMIT:  # short runs repeat; a whole document does not
+                if len(self._segments) >= _CACHE_LIMIT:
+                    self._segments.clear()
+                self._segments[run] = words
         return words
 
     # -- internals -----------------------------------------------------------------------
