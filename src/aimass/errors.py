@@ -121,6 +121,9 @@ CODES: dict[str, str] = {
     "AM725": "a knowledge-base file is missing or cannot be read",
     "AM726": "some knowledge-base files could not be read (the error lists them)",
     "AM727": "passage-splitting settings are invalid",
+    "AM740": "text given to the text layer is not a string",
+    "AM741": "a user-dictionary word for segmentation is empty or not text",
+    "AM742": "text-analyzer settings are invalid (e.g. a non-positive n-gram size)",
     # AM8xx: service, storage, security
     "AM800": "internal server error (details are in the server log, never in the reply)",
     "AM801": "API key missing, unknown or revoked",
