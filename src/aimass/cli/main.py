@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from aimass import __version__
-from aimass.cli import bench_cmd, compress_cmd, demo_cmd, model_cmds, project_cmds
+from aimass.cli import augment_cmd, bench_cmd, compress_cmd, demo_cmd, model_cmds, project_cmds
 
 app = typer.Typer(
     name="aimass",
@@ -18,6 +18,7 @@ app = typer.Typer(
 project_cmds.register(app)
 model_cmds.register(app)
 demo_cmd.register(app)
+augment_cmd.register(app)
 compress_cmd.register(app)
 app.add_typer(bench_cmd.app, name="bench")
 

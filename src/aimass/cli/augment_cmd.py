@@ -1,0 +1,86 @@
+"""``aimass augment``: write label-preserving augmented examples of a project for review."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from aimass.cli.common import artifact_path, handle_errors, setup_logging
+
+
+def register(app: typer.Typer) -> None:
+    app.command("augment")(augment)
+
+
+@handle_errors
+def augment(
+    project: Path = typer.Argument(..., help="The bot project folder."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output .yaml or .jsonl (never a project file)."
+    ),
+    model: Path | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Trained artifact that checks each candidate (default: the project's own).",
+    ),
+    per_example: int = typer.Option(3, "--per-example", help="Augmented examples per example."),
+    augmenters: str | None = typer.Option(
+        None, "--augmenters", help="Comma-separated augmenter names (default: all but width)."
+    ),
+    intents: str = typer.Option(
+        "worst:10", "--intents", help="worst:K (lowest dev F1), all, or comma-separated names."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same output."),
+    threshold: float = typer.Option(
+        0.5,
+        "--threshold",
+        help="Keep a candidate only if the model gives its intent at least this.",
+    ),
+    dev: Path | None = typer.Option(
+        None,
+        "--dev",
+        help="Labelled dev file to find the worst intents (default: cross-validation).",
+    ),
+    oversample: int = typer.Option(
+        3, "--oversample", help="Candidates judged per kept example (the filter's budget)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Augment the intents the model gets most wrong and write the result for review.
+
+    Every candidate is kept only if the model still gives it the original intent with at least
+    --threshold confidence and it duplicates nothing; the report says what was rejected and why.
+    """
+    setup_logging(verbose)
+    from aimass.augment.project import augment_project
+
+    names = [n.strip() for n in augmenters.split(",") if n.strip()] if augmenters else None
+    report = augment_project(
+        project,
+        artifact_path(model if model is not None else project),
+        out,
+        per_example=per_example,
+        augmenters=names,
+        intents=intents,
+        seed=seed,
+        threshold=threshold,
+        oversample=oversample,
+        dev=dev,
+        force=force,
+    )
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    reasons = ", ".join(f"{k} {v}" for k, v in report["by_reason"].items() if v) or "none"
+    share = report["rejected_share"]
+    typer.echo(
+        f"wrote {report['selected']} augmented examples for {len(report['intents'])} intent(s)"
+        f" to {out}\n{report['candidates']} candidates checked, {report['rejected']} rejected"
+        + (f" ({share:.0%})" if share is not None else "")
+        + f": {reasons}"
+    )

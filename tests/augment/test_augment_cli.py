@@ -1,0 +1,140 @@
+"""``aimass augment``: writes reviewable augmented examples in the project's intents format,
+with the augmenter and the model's confidence beside each, and never touches project files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aimass.cli.main import app
+from aimass.config import ProjectConfig
+from aimass.data import ProjectContent, write_project
+from aimass.data.readers.intents import read_intents
+from aimass.schemas.project import Example, Intent, LookupTable
+from modelkit import INTENT_ROWS, tiny_config
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(
+    tiny_backbones: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    from aimass.training.data import IntentData, TaskData
+    from aimass.training.save import save_artifact
+    from aimass.training.trainer import train
+
+    rows = [*INTENT_ROWS, ("我想退iPhone 15", "return_item")]
+    intents: dict[str, list[str]] = {}
+    for text, name in rows:
+        intents.setdefault(name, []).append(text)
+    content = ProjectContent(
+        intents=[
+            Intent(name=n, examples=[Example(text=t) for t in ts]) for n, ts in intents.items()
+        ],
+        lookups=[LookupTable(name="product", elements=["iPhone 15", "MacBook Air"])],
+    )
+    root = tmp_path_factory.mktemp("augment-cli")
+    project = write_project(
+        root / "bot",
+        content,
+        config=ProjectConfig(name="bot", languages=["zh", "en"], min_examples_per_intent=2),
+    )
+    data = TaskData(intent=IntentData([t for t, _ in rows], [n for _, n in rows]))
+    result = train(data, tiny_config(tiny_backbones("bert"), epochs=60), data, progress=False)
+    model = root / "model"
+    save_artifact(result, model, config={"train": {}}, runtime={})
+    return project, model
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_augment_writes_a_reviewable_intents_file_and_leaves_the_project_alone(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    project, model = trained
+    before = _hashes(project)
+    out = tmp_path / "augmented.yaml"
+    args = ["augment", str(project), "--model", str(model), "--out", str(out), "--intents", "all"]
+    result = runner.invoke(app, [*args, "--threshold", "0.2", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert _hashes(project) == before
+    assert report["selected"] > 0 and report["candidates"] >= report["selected"]
+    assert report["rejected"] == sum(report["by_reason"].values())
+    intents, problems = read_intents(out, out.parent)  # the project's own reader takes it
+    assert not [p for p in problems if p.severity.value == "error"]
+    written = [(e.text, i.name) for i in intents for e in i.examples]
+    assert len(written) == report["selected"]
+    assert {n for _, n in written} <= {"return_item", "track_order", "payment"}
+    originals = {t for t, _ in INTENT_ROWS}
+    assert not originals & {t for t, _ in written}
+    text = out.read_text(encoding="utf-8")
+    assert "# " in text and "p=" in text and "from " in text  # augmenter, source, confidence
+    # JSON Lines carry the same as fields; same seed, same examples
+    out2 = tmp_path / "augmented.jsonl"
+    args2 = ["augment", str(project), "-m", str(model), "-o", str(out2), "--intents", "all"]
+    assert runner.invoke(app, [*args2, "--threshold", "0.2"]).exit_code == 0
+    rows = [json.loads(line) for line in out2.read_text(encoding="utf-8").splitlines()]
+    assert [(r["text"], r["intent"]) for r in rows] == written
+    assert all(r["augmenter"] and r["source"] and r["confidence"] >= 0.2 for r in rows)
+
+
+def test_worst_intents_by_cross_validation_when_there_is_no_dev_set(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    project, model = trained
+    out = tmp_path / "worst.yaml"
+    args = ["augment", str(project), "-m", str(model), "-o", str(out), "--intents", "worst:1"]
+    result = runner.invoke(app, [*args, "--threshold", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert len(report["intents"]) == 1 and report["scored_on"].startswith("cross-validation")
+
+
+@pytest.mark.parametrize(
+    ("out", "extra", "code"),
+    [
+        ("PROJECT/aimass.yaml", [], "AM542"),  # never overwrite a project file
+        ("PROJECT/data/intents.yaml", [], "AM542"),
+        ("notes.txt", [], "AM545"),
+        ("new.yaml", ["--augmenters", "synonym,backtranslate"], "AM540"),
+        ("new.yaml", ["--intents", "refund_status"], "AM543"),
+        ("new.yaml", ["--per-example", "0"], "AM541"),
+    ],
+)
+def test_bad_input_is_a_coded_error(
+    trained: tuple[Path, Path], tmp_path: Path, out: str, extra: list[str], code: str
+) -> None:
+    project, model = trained
+    before = _hashes(project)
+    target = out.replace("PROJECT", str(project)) if "PROJECT" in out else str(tmp_path / out)
+    result = runner.invoke(
+        app, ["augment", str(project), "-m", str(model), "-o", target, "--intents", "all", *extra]
+    )
+    assert result.exit_code == 1
+    assert code in result.output and "Traceback" not in result.output
+    assert _hashes(project) == before
+
+
+def test_existing_output_needs_force(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    project, model = trained
+    out = tmp_path / "taken.yaml"
+    out.write_text("keep me\n", encoding="utf-8")
+    args = ["augment", str(project), "-m", str(model), "-o", str(out), "--intents", "payment"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 1 and "AM542" in refused.output
+    assert out.read_text(encoding="utf-8") == "keep me\n"
+    assert runner.invoke(app, [*args, "--force", "--threshold", "0"]).exit_code == 0
+    assert "intents:" in out.read_text(encoding="utf-8")
