@@ -145,6 +145,11 @@ class Analyzer:
             between paraphrases, and the character n-grams already cover unknown words.
     """
 
+    #: Bumped whenever the same configuration starts producing different terms (a stopword
+    #: list, a regex, the jieba dictionary): a persisted index stores it with ``config()``
+    #: and re-tokenises when either differs.
+    version: int = 1
+
     def __init__(
         self,
         *,
