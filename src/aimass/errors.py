@@ -94,7 +94,18 @@ CODES: dict[str, str] = {
     "AM600": "message is empty",
     "AM601": "message is too long",
     "AM602": "request is malformed",
-    # AM13x-AM14x: policy.yaml and its tests (reserved for the policy engine)
+    # AM13x-AM14x: policy.yaml and its tests
+    "AM130": "policy.yaml cannot be read or is not valid YAML",
+    "AM131": "a policy rule has a field with the wrong type, an unknown name, or no reply",
+    "AM132": "two policy rules share an id",
+    "AM133": "a policy regular expression does not compile",
+    "AM134": "a word-list file named by the policy is missing or unreadable",
+    "AM135": "a policy rule can never fire (empty match, no words, no tags)",
+    "AM136": "the confidence rule is not the last rule",
+    "AM137": "a policy rule names a profile tag the project does not declare",
+    "AM139": "a policy rule's inline test fails",
+    "AM140": "a policy tests file is missing or invalid",
+    "AM141": "a policy test's expected decision does not hold",
     # AM52x: compression and export; AM54x: augmentation (reserved)
     "AM520": "the model cannot be exported to ONNX",
     "AM521": "the artifact's tokenizer cannot be saved as tokenizer.json (not a fast tokenizer)",
