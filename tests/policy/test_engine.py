@@ -71,8 +71,13 @@ def make_policy(rules: dict | None = None, **kw: object) -> Policy:
 
 def confident(text: str, **kw: object) -> Turn:
     """A message the model answers confidently from an FAQ."""
-    faq = FaqMatch(faq_id="return-policy", score=0.95, confidence=0.97, matched_question=text,
-                   answer="七天无理由退货")
+    faq = FaqMatch(
+        faq_id="return-policy",
+        score=0.95,
+        confidence=0.97,
+        matched_question=text,
+        answer="七天无理由退货",
+    )
     return _turn(text, intents=[IntentScore(name="return_item", confidence=0.96)], faqs=[faq], **kw)
 
 
@@ -155,7 +160,14 @@ def test_blocked_topic_refuses() -> None:
 
 def test_sensitive_words_caught_in_traditional_and_full_width_forms() -> None:
     policy = make_policy()
-    for text in ("你们这群废物", "你們這群廢物", "你们是骗子", "你們是騙子", "ＩＤＩＯＴ", "You Idiot"):
+    for text in (
+        "你们这群废物",
+        "你們這群廢物",
+        "你们是骗子",
+        "你們是騙子",
+        "ＩＤＩＯＴ",
+        "You Idiot",
+    ):
         d = policy.decide(confident(text)).decision
         assert (d.kind, d.decided_by) == (DecisionKind.REFUSE, "abuse"), text
     # English words only at word boundaries: "ass" is not in "class"

@@ -120,3 +120,16 @@ def test_demo_policy_checks_clean() -> None:
     result = runner.invoke(app, ["policy", "check", str(demo_project())])
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.output
+
+
+def test_check_warns_about_an_undeclared_tag_without_failing(tmp_path: Path) -> None:
+    import shutil
+
+    bot = tmp_path / "bot"
+    shutil.copytree(demo_project(), bot, ignore=shutil.ignore_patterns(".aimass"))
+    policy = bot / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("tags: [vip]\n", "tags: [VIP_member]\n", 1), encoding="utf-8")
+    result = runner.invoke(app, ["policy", "check", str(bot)])
+    assert result.exit_code == 0, result.output
+    assert "warning AM137" in result.output and "VIP_member" in result.output

@@ -23,10 +23,10 @@ def check(project: Path = typer.Argument(..., help="The bot project folder.")) -
     """Validate policy.yaml (every problem with file, line and code) and run the rules' inline
     tests that need no model. Exit status 1 when anything is wrong."""
     from aimass.data.yamlsrc import read_yaml
-    from aimass.errors import Severity
+    from aimass.errors import AimassError, Severity
     from aimass.policy import Policy
     from aimass.policy.config import POLICY_FILE
-    from aimass.policy.load import read_policy
+    from aimass.policy.load import check_tags, read_policy
     from aimass.policy.testing import inline_test_lines, run_inline_tests
 
     path = project / POLICY_FILE
@@ -34,17 +34,26 @@ def check(project: Path = typer.Argument(..., help="The bot project folder.")) -
         typer.echo(f"no {POLICY_FILE} in {project}: the default decision rule alone applies")
         return
     config, problems = read_policy(path)
+    raw, _ = read_yaml(path, POLICY_FILE, typed=True)
+    if config is not None and (project / "aimass.yaml").is_file():
+        from aimass.data.project import load_project
+
+        try:
+            declared = {t.name for t in load_project(project, strict=False).profile_tags}
+        except AimassError:
+            declared = None  # `aimass validate` reports the project's own problems
+        if declared is not None:
+            problems += check_tags(config, raw, declared)
     for p in problems:
         color = typer.colors.RED if p.severity is Severity.ERROR else typer.colors.YELLOW
         typer.secho(str(p), fg=color)
     if config is None:
         raise typer.Exit(1)
-    raw, _ = read_yaml(path, POLICY_FILE, typed=True)
     report = run_inline_tests(
         Policy(config), config, file=POLICY_FILE, raw_lines=inline_test_lines(raw)
     )
     for f in report.failures or []:
-        typer.secho(f"{f} [AM139]", fg=typer.colors.RED)
+        typer.secho(f"{f} [{f.code}]", fg=typer.colors.RED)
     typer.echo(
         f"{POLICY_FILE}: {len(config.rules)} rules; inline tests: {report.passed} passed, "
         f"{len(report.failures or [])} failed, {report.skipped} need the model"
@@ -136,7 +145,7 @@ def test(
         cases = read_cases(tests, tests.name)
         report = report.add(run_cases(cases, respond, sessions, file=tests.name))
     for f in report.failures or []:
-        typer.secho(f"FAIL {f}", fg=typer.colors.RED)
+        typer.secho(f"FAIL {f} [{f.code}]", fg=typer.colors.RED)
     total = report.passed + len(report.failures or [])
     summary = (
         f"{total} checks ({n_inline} inline): {report.passed} passed, "

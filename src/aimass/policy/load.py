@@ -30,7 +30,7 @@ from aimass.policy.config import (
     SensitiveRule,
 )
 
-__all__ = ["line_at", "load_policy_config", "read_policy", "resolved"]
+__all__ = ["check_tags", "line_at", "load_policy_config", "read_policy", "resolved"]
 
 _RULE_MODELS: dict[str, type[BaseModel]] = {
     "pinned": PinnedRule,
@@ -85,6 +85,34 @@ def load_policy_config(path: Path, *, file: str = POLICY_FILE) -> PolicyConfig:
 def resolved(config: PolicyConfig) -> dict[str, Any]:
     """The policy as stored in an artifact (word files already inlined)."""
     return config.model_dump(mode="json", exclude_defaults=False)
+
+
+def check_tags(
+    config: PolicyConfig, raw: Any, declared: set[str], *, file: str = POLICY_FILE
+) -> list[Problem]:
+    """AM137 warnings: escalation tags the project's profile does not declare (a typo would
+    make the rule silently never fire on predictions)."""
+    problems = []
+    for i, rule in enumerate(config.rules):
+        if not isinstance(rule, EscalateRule):
+            continue
+        for j, tag in enumerate(rule.tags):
+            if tag not in declared:
+                close = difflib.get_close_matches(tag, sorted(declared), n=1)
+                problems.append(
+                    Problem(
+                        "AM137",
+                        f"rule {rule.id!r} names profile tag {tag!r}, which the project does "
+                        "not declare: the model never predicts it",
+                        file=file,
+                        line=line_at(raw, ("rules", i, "tags", j)),
+                        hint=f"did you mean {close[0]!r}?"
+                        if close
+                        else "declare it in the profile file, or set it from your CRM",
+                        severity=Severity.WARNING,
+                    )
+                )
+    return problems
 
 
 # ---------------------------------------------------------------- schema errors

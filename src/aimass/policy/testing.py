@@ -87,6 +87,7 @@ class Failure:
     line: int | None
     text: str
     what: str
+    code: str = "AM141"  # AM139 for a rule's inline test
 
     def __str__(self) -> str:
         loc = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -237,6 +238,7 @@ def run_inline_tests(
                     test.text,
                     f"rule {rule_id} should {'' if test.fires else 'not '}fire "
                     f"but {'did not' if test.fires else 'did'}",
+                    code="AM139",
                 )
             ]
     return report
