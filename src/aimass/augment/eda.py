@@ -1,12 +1,13 @@
 """EDA-style edits (Wei & Zou 2019): swap, insert and delete words.
 
-Words are jieba tokens for Chinese and space-separated words for English. Chinese word order
-and particles carry less meaning than English function words, and a Chinese content word
-deleted at random often changes the question, so the Chinese variants are gentler: ``eda_swap``
-swaps two neighbouring words, ``eda_delete`` removes only fillers and particles (的, 了, 吗,
-请问, 一下 ...), never a meaning-bearing word, and ``eda_insert`` adds such a filler. English
-follows the paper: swap two words, insert a lexicon synonym of a word somewhere, delete each
-word with probability ``p``.
+Words are jieba tokens for Chinese and space-separated words for English. A Chinese sentence
+with two distant words swapped is usually nonsense, so ``eda_swap`` swaps two neighbouring
+Chinese words; English follows the paper and swaps any two. ``eda_delete`` departs from the
+paper in both languages: deleting a content word ("card", "refund", 快递) at random often
+deletes the intent itself, so it removes only fillers and function words (的, 了, 吗, 请问,
+一下 ...; "the", "just", "please" ...): one or two in Chinese, each with probability ``p`` (at
+least one) in English, never a meaning-bearing word. ``eda_insert`` adds a filler in Chinese
+and, as in the paper, a lexicon synonym of one of the words in English.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from aimass.augment.base import AugmentContext, register
 from aimass.augment.sampling import SamplingAugmenter
 from aimass.augment.words import is_word, join, lexicon, split
 
-__all__ = ["ZH_FILLERS", "RandomDelete", "RandomInsert", "RandomSwap"]
+__all__ = ["EN_FILLERS", "ZH_FILLERS", "RandomDelete", "RandomInsert", "RandomSwap"]
 
 # Tokens whose removal or addition does not change what a Chinese customer asks for.
 ZH_FILLERS = frozenset(
@@ -50,6 +51,16 @@ ZH_FILLERS = frozenset(
         "我想问",
         "想问",
     ]
+)
+# English words whose removal leaves the request readable ("how do I get a new card" ->
+# "how do I get new card"); nouns, verbs and negations carry the intent and are never dropped.
+EN_FILLERS = frozenset(
+    (  # noqa: SIM905 (one string reads better than 70 list items)
+        "a an the just please really actually so very quite some any also still now then "
+        "here there that this these those of to for on in at by with from about is are was "
+        "be been do does did can could would will should may might hi hello hey um uh well "
+        "ok okay i me my you your we our it its"
+    ).split()
 )
 _ZH_PREFIXES = ("请问", "麻烦问下，", "你好，", "亲，", "那个，", "您好，")
 _ZH_SUFFIXES = ("呢", "呀", "啊", "，谢谢", "，急", "？")
@@ -124,9 +135,10 @@ class RandomDelete(SamplingAugmenter):
                 return None
             drop = set(rng.sample(fillers, rng.randint(1, min(2, len(fillers)))))
         else:
-            if len(spots) < 3:
+            fillers = [i for i in spots if pieces[i].lower() in EN_FILLERS]
+            if len(spots) < 3 or not fillers:
                 return None
-            drop = {i for i in spots if rng.random() < self.p} or {rng.choice(spots)}
+            drop = {i for i in fillers if rng.random() < self.p} or {rng.choice(fillers)}
             if len(drop) >= len(spots) - 1:
                 return None
         kept: list[str] = []

@@ -1,0 +1,307 @@
+"""Does label-preserving augmentation help? BANKING77 10-shot, with vs without, over seeds.
+
+Issue 7's done-when: on BANKING77 10-shot (``train_10.jsonl``), accuracy on the held-back half
+of dev averaged over 3 seeds, augmentation adds at least 1.5 points over no augmentation, and
+the label filter's share of rejected candidates is reported.
+
+For each seed:
+
+1. train without augmentation through ``aimass.evaluation.bench.bench_intent`` (the code path
+   of ``aimass bench intent``): ``--dev`` is half a of dev (``split_half(seed=0)``), the
+   reported numbers are on half b;
+2. with that model as the filter, augment the training examples (``aimass.augment``: the
+   chosen augmenters, ``--per-example`` each, the label filter at ``--threshold``; the intents
+   are ``--intents``: ``all`` or ``worst:K`` by F1 on dev half a, never half b);
+3. train again on train + augmented examples, same seed, same settings, and evaluate on half b.
+
+Writes ``<out>/augment_bench.json`` (every run, the augmentation reports, the summary) and
+``<out>/augment_bench.md``. Run it on an idle machine: it trains 2 models per seed.
+
+    .venv/bin/python benchmarks/augment_bench.py                       # the done-when run
+    .venv/bin/python benchmarks/augment_bench.py --limit-intents 4 --seeds 0 --set epochs=1 \
+        --out /tmp/augment-smoke                                       # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
+
+from aimass.augment import DEFAULT_AUGMENTERS, build_augmenters  # noqa: E402
+from aimass.augment.pipeline import augment_examples  # noqa: E402
+from aimass.augment.select import choose_intents, score_intents  # noqa: E402
+from aimass.evaluation.benchdata import (  # noqa: E402
+    IntentExample,
+    read_intent,
+    split_half,
+    write_jsonl,
+)
+
+log = logging.getLogger("augment_bench")
+
+DATA = REPO.parent / "shared" / "data" / "intent" / "banking77"
+TARGET_GAIN = 0.015  # issue 7: at least 1.5 accuracy points
+
+
+def _overrides(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        ).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _mean_sd(values: list[float]) -> dict[str, float | None]:
+    return {
+        "mean": round(statistics.fmean(values), 4) if values else None,
+        "sd": round(statistics.stdev(values), 4) if len(values) > 1 else None,
+        "n": len(values),
+    }
+
+
+def run_seed(
+    seed: int,
+    train: list[IntentExample],
+    dev_a: list[IntentExample],
+    dev_b: list[IntentExample],
+    args: argparse.Namespace,
+    work: Path,
+) -> dict[str, Any]:
+    from aimass.evaluation.bench import bench_intent
+    from aimass.runtime.predictor import TorchPredictor
+
+    folder = work / f"seed{seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    train_file = write_jsonl(folder / "train.jsonl", train)
+    dev_file = write_jsonl(folder / "dev_a.jsonl", dev_a)
+    test_file = write_jsonl(folder / "dev_b.jsonl", dev_b)
+    overrides = {**_overrides(args.set or []), "seed": seed}
+
+    started = time.perf_counter()
+    base = bench_intent(
+        train_file, dev_file, test_file, overrides=overrides, model_out=folder / "base"
+    )
+    log.info("seed %d without augmentation: accuracy %.4f", seed, base["accuracy"])
+
+    predictor = TorchPredictor(folder / "base")
+    scores = None
+    if args.intents.startswith("worst"):
+        scores = score_intents(predictor, [e.text for e in dev_a], [e.label for e in dev_a])
+    labels = list(dict.fromkeys(e.label for e in train))
+    chosen = choose_intents(args.intents, labels, scores)
+    augmenters = build_augmenters(args.augmenters.split(","))
+    aug_started = time.perf_counter()
+    result = augment_examples(
+        [(e.text, e.label) for e in train],
+        augmenters,
+        intents=chosen,
+        per_example=args.per_example,
+        seed=seed,
+        scorer=predictor,
+        threshold=args.threshold,
+        oversample=args.oversample,
+    )
+    aug_seconds = time.perf_counter() - aug_started
+    report = result.report()
+    added = [IntentExample(c.text, c.intent) for c in result.selected]
+    log.info(
+        "seed %d: %d candidates, %.1f%% rejected, %d added",
+        seed,
+        report["candidates"],
+        100 * (report["rejected_share"] or 0),
+        len(added),
+    )
+    write_jsonl(folder / "augmented.jsonl", [{**c.__dict__} for c in result.selected])
+    aug_train = write_jsonl(folder / "train_augmented.jsonl", [*train, *added])
+    augmented = bench_intent(aug_train, dev_file, test_file, overrides=overrides)
+    log.info("seed %d with augmentation: accuracy %.4f", seed, augmented["accuracy"])
+    keep = ("accuracy", "macro_f1", "ece", "n", "train_seconds", "epochs_run")
+    return {
+        "seed": seed,
+        "without": {k: base.get(k) for k in keep},
+        "with": {k: augmented.get(k) for k in keep},
+        "gain": round(augmented["accuracy"] - base["accuracy"], 4),
+        "augmentation": {
+            **{k: v for k, v in report.items() if k != "intents"},
+            "intents_augmented": len(report["intents"]),
+            "train_examples": len(train),
+            "added": len(added),
+            "seconds": round(aug_seconds, 1),
+        },
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    without = [r["without"]["accuracy"] for r in runs]
+    with_aug = [r["with"]["accuracy"] for r in runs]
+    gains = [r["gain"] for r in runs]
+    shares = [r["augmentation"]["rejected_share"] for r in runs]
+    reasons: dict[str, int] = {}
+    for r in runs:
+        for k, v in r["augmentation"]["by_reason"].items():
+            reasons[k] = reasons.get(k, 0) + v
+    gain = _mean_sd(gains)
+    return {
+        "accuracy_without": _mean_sd(without),
+        "accuracy_with": _mean_sd(with_aug),
+        "gain": gain,
+        "rejected_share": _mean_sd([s for s in shares if s is not None]),
+        "rejected_by_reason": reasons,
+        "target_gain": TARGET_GAIN,
+        "target_met": (gain["mean"] is not None and gain["mean"] >= TARGET_GAIN),
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    s, cfg = result["summary"], result["config"]
+
+    def pm(m: dict[str, Any], scale: float = 100.0) -> str:
+        if m["mean"] is None:
+            return "n/a"
+        sd = f" ± {m['sd'] * scale:.2f}" if m["sd"] is not None else ""
+        return f"{m['mean'] * scale:.2f}{sd}"
+
+    lines = [
+        "# Augmentation benchmark: BANKING77 10-shot",
+        "",
+        f"Train `{cfg['train']}`; selection on dev half a, accuracy on dev half b"
+        f" (`split_half(seed=0)`, n={result['runs'][0]['without']['n'] if result['runs'] else 0});"
+        f" seeds {cfg['seeds']}; augmenters `{cfg['augmenters']}`; intents `{cfg['intents']}`;"
+        f" {cfg['per_example']} per example; filter threshold {cfg['threshold']}.",
+        "",
+        "| | accuracy (%, mean ± sd) |",
+        "|---|---|",
+        f"| without augmentation | {pm(s['accuracy_without'])} |",
+        f"| with augmentation | {pm(s['accuracy_with'])} |",
+        f"| gain (points) | {pm(s['gain'])} |",
+        "",
+        f"Target: gain ≥ {TARGET_GAIN * 100:.1f} points — "
+        + ("**met**" if s["target_met"] else "**not met**"),
+        "",
+        f"Label filter: {pm(s['rejected_share'])} % of candidates rejected on average; by reason"
+        " (all seeds): " + ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items()),
+        "",
+        "| seed | without | with | gain | candidates | rejected | added |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in result["runs"]:
+        a = r["augmentation"]
+        lines.append(
+            f"| {r['seed']} | {r['without']['accuracy'] * 100:.2f} | {r['with']['accuracy'] * 100:.2f}"
+            f" | {r['gain'] * 100:+.2f} | {a['candidates']} | {a['rejected']}"
+            f" ({(a['rejected_share'] or 0) * 100:.1f}%) | {a['added']} |"
+        )
+    lines += [
+        "",
+        f"Measured {result['measured_at']} at commit {result['git_commit']}"
+        f" (load average at start {result['loadavg_1_5_15']}).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=DATA, help="folder with train_10.jsonl, dev.jsonl")
+    p.add_argument("--train-file", default="train_10.jsonl")
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--per-example", type=int, default=3)
+    p.add_argument("--augmenters", default=",".join(DEFAULT_AUGMENTERS))
+    p.add_argument("--intents", default="all", help="all, or worst:K by F1 on dev half a")
+    p.add_argument("--threshold", type=float, default=0.5)
+    p.add_argument("--oversample", type=int, default=3)
+    p.add_argument("--limit-intents", type=int, default=0, help="smoke runs: first N intents only")
+    p.add_argument("--set", action="append", help="training override KEY=VALUE (repeatable)")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "augment")
+    p.add_argument("--work", type=Path, default=None, help="keep models here (default: temp)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    log.setLevel(logging.INFO)
+
+    train = read_intent(args.data / args.train_file)
+    dev_a, dev_b = split_half(read_intent(args.data / "dev.jsonl"), "label", seed=0)
+    if args.limit_intents:
+        keep = set(list(dict.fromkeys(e.label for e in train))[: args.limit_intents])
+        train, dev_a, dev_b = (
+            [e for e in rows if e.label in keep] for rows in (train, dev_a, dev_b)
+        )
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    loadavg = [round(x, 2) for x in os.getloadavg()]
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="aimass-augment-bench-") as tmp:
+        work = args.work or Path(tmp)
+        for seed in seeds:
+            runs.append(run_seed(seed, train, dev_a, dev_b, args, work))
+    result = {
+        "benchmark": "augment",
+        "config": {
+            "train": str(args.data / args.train_file),
+            "seeds": seeds,
+            "per_example": args.per_example,
+            "augmenters": args.augmenters,
+            "intents": args.intents,
+            "threshold": args.threshold,
+            "oversample": args.oversample,
+            "limit_intents": args.limit_intents,
+            "overrides": _overrides(args.set or []),
+        },
+        "summary": summarise(runs),
+        "runs": runs,
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "git_commit": _git_commit(),
+        "loadavg_1_5_15": loadavg,
+    }
+    _write_atomic(
+        args.out / "augment_bench.json", json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    )
+    _write_atomic(args.out / "augment_bench.md", markdown(result))
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
