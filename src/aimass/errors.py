@@ -152,6 +152,7 @@ CODES: dict[str, str] = {
     "AM813": "the runtime does not support this operation yet",
     "AM814": "unsupported database URL",
     "AM815": "the model or project to serve cannot be found",
+    "AM816": "the running model could not apply a content change (nothing was saved)",
     # AM9xx: environment
     "AM900": "an optional dependency is not installed",
 }

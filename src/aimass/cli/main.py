@@ -6,6 +6,7 @@ import typer
 
 from aimass import __version__
 from aimass.cli import augment_cmd, bench_cmd, compress_cmd, demo_cmd, model_cmds, project_cmds
+from aimass.cli import serve_cmd
 
 app = typer.Typer(
     name="aimass",
@@ -18,6 +19,7 @@ app = typer.Typer(
 project_cmds.register(app)
 model_cmds.register(app)
 demo_cmd.register(app)
+serve_cmd.register(app)
 augment_cmd.register(app)
 compress_cmd.register(app)
 app.add_typer(bench_cmd.app, name="bench")

@@ -1,0 +1,154 @@
+"""``aimass serve`` and ``aimass keys``: run the HTTP service; manage its API keys.
+
+Heavy imports (uvicorn, FastAPI, SQLAlchemy, torch) happen inside the commands so that
+``aimass --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from aimass.cli.common import ARTIFACT_SUBDIR, handle_errors, setup_logging
+
+keys_app = typer.Typer(help="Create, list and revoke the service's API keys.", no_args_is_help=True)
+
+DB_HELP = "Database: a SQLite path or postgresql://user@host:port/db (default: $AIMASS_DATABASE_URL or $AIMASS_HOME/service.db)."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(keys_app, name="keys")
+
+
+def resolve_model(target: Path, *, train_if_missing: bool = True) -> Path:
+    """An artifact folder, or a project folder (trained first when it has no model yet)."""
+    from aimass.errors import ServiceError
+
+    if (target / "aimass-artifact.json").exists():
+        return target
+    if (target / "aimass.yaml").exists():
+        model = target / ARTIFACT_SUBDIR
+        if not (model / "aimass-artifact.json").exists():
+            if not train_if_missing:
+                raise ServiceError(
+                    f"{target} has no trained model", code="AM815", hint=f"aimass train {target}"
+                )
+            from aimass.training.from_project import train_project
+
+            typer.secho(f"{target} has no trained model yet: training it first …", bold=True)
+            train_project(target, model)
+        return model
+    raise ServiceError(
+        f"{target} is neither a trained artifact nor a bot project",
+        code="AM815",
+        hint="point at a project folder (with aimass.yaml) or an artifact folder",
+    )
+
+
+def _database_url(database: str | None) -> str:
+    from aimass.storage.db import default_url, normalise_url
+
+    return normalise_url(database) if database else default_url()
+
+
+@handle_errors
+def serve(
+    target: Path = typer.Argument(..., help="A bot project folder or a trained artifact folder."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Server processes (share the database)."),
+    database: str | None = typer.Option(None, "--database", "--db", help=DB_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Serve the assistant over HTTP: API under /v1, docs at /docs, /widget and /console.
+
+    Settings come from AIMASS_* environment variables (AIMASS_CORS_ORIGINS,
+    AIMASS_RATE_PER_MINUTE, AIMASS_MAX_TEXT_CHARS, ...). On the first start, when the
+    database has no API keys, an admin key and a client key are created and shown once.
+    """
+    setup_logging(verbose)
+    import uvicorn
+
+    from aimass.storage.store import Store
+
+    model = resolve_model(target)
+    url = _database_url(database)
+    store = Store(url)  # migrate once here, before the workers start
+    if not store.has_keys():
+        _, admin = store.create_key("admin", "first admin (aimass serve)")
+        _, client = store.create_key("client", "widget (aimass serve)")
+        store.audit(None, "key.bootstrap", None)
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
+        base = f"http://{shown}:{port}"
+        typer.secho("first start: API keys created (shown only now, keep them):", bold=True)
+        typer.echo(f"  admin  {admin}\n  client {client}")
+        typer.echo(f"  widget  {base}/widget/?key={client}")
+        typer.echo(f"  console {base}/console/#key={admin}")
+    store.close()
+    os.environ["AIMASS_MODEL"] = str(model.resolve())
+    os.environ["AIMASS_DATABASE_URL"] = url
+    typer.secho(
+        f"serving {model} on http://{host}:{port} (docs /docs, widget /widget/, console /console/)",
+        bold=True,
+    )
+    uvicorn.run(
+        "aimass.service.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info" if verbose else "warning",
+    )
+
+
+@keys_app.command("create")
+@handle_errors
+def keys_create(
+    scope: str = typer.Option(..., help="client (chat, feedback) | agent (queues) | admin."),
+    name: str = typer.Option("", help="A label for the key."),
+    database: str | None = typer.Option(None, "--database", "--db", help=DB_HELP),
+) -> None:
+    """Create a key; the token is printed once (only its hash is stored)."""
+    from aimass.storage.store import Store
+
+    store = Store(_database_url(database))
+    info, token = store.create_key(scope, name)
+    store.audit("cli", "key.create", info["id"], scope=scope, name=name)
+    store.close()
+    typer.echo(token)
+    typer.secho(f"key {info['id']} ({scope}) created; the token is not shown again", err=True)
+
+
+@keys_app.command("list")
+@handle_errors
+def keys_list(
+    database: str | None = typer.Option(None, "--database", "--db", help=DB_HELP),
+) -> None:
+    """List keys (never their tokens)."""
+    from aimass.storage.store import Store
+
+    store = Store(_database_url(database))
+    for k in store.list_keys():
+        state = "revoked" if k["revoked"] else "active"
+        used = k["last_used_at"].isoformat(timespec="seconds") if k["last_used_at"] else "never"
+        typer.echo(f"{k['id']}  {k['scope']:<6}  {state:<7}  last used {used}  {k['name']}")
+    store.close()
+
+
+@keys_app.command("revoke")
+@handle_errors
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key id shown by `aimass keys list`."),
+    database: str | None = typer.Option(None, "--database", "--db", help=DB_HELP),
+) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    from aimass.storage.store import Store
+
+    store = Store(_database_url(database))
+    store.revoke_key(key_id)
+    store.audit("cli", "key.revoke", key_id)
+    store.close()
+    typer.echo(f"key {key_id} revoked")

@@ -1,0 +1,47 @@
+"""Conversation browser and labelling queue for agents."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from aimass.service.routers import ERRORS, ctx_of
+from aimass.service.schemas import ConversationDetail, ConversationOut, LabelIn, ReviewOut
+from aimass.service.security import AGENT, Principal
+
+router = APIRouter(tags=["conversations"], responses=ERRORS)
+
+
+@router.get("/conversations", response_model=list[ConversationOut])
+def list_conversations(
+    request: Request,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+    user_id: str | None = Query(None, max_length=128),
+    who: Principal = AGENT,
+) -> Any:
+    return ctx_of(request).store.list_conversations(limit=limit, offset=offset, user_id=user_id)
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
+def get_conversation(conversation_id: str, request: Request, who: Principal = AGENT) -> Any:
+    """Every message, each turn's decision (what decided it and why) and the feedback."""
+    return ctx_of(request).store.conversation(conversation_id)
+
+
+@router.get("/review", response_model=list[ReviewOut])
+def review_queue(
+    request: Request,
+    status: Literal["open", "labelled"] | None = "open",
+    who: Principal = AGENT,
+) -> Any:
+    """Low-confidence and clarification turns waiting for a label."""
+    return ctx_of(request).store.list_review(status)
+
+
+@router.post("/review/{item_id}/label", response_model=ReviewOut)
+def label(item_id: int, body: LabelIn, request: Request, who: Principal = AGENT) -> Any:
+    return ctx_of(request).store.label_review(
+        item_id, intent=body.intent, faq_id=body.faq_id, actor=who.key_id
+    )
