@@ -17,10 +17,10 @@ from aimass.kb import (
     ParsedDocument,
     Passage,
     UnreadableDocuments,
-    from_kb_document,
     load_document,
     load_kb,
     parse_document,
+    parse_kb_document,
     passages_from_kb,
     read_kb,
     split_passages,
@@ -236,17 +236,38 @@ def test_load_kb_lists_every_unreadable_file_then_can_skip_them(tmp_path: Path) 
 
 def test_project_kb_documents_become_passages(tmp_path: Path) -> None:
     project = load_project(demo_project())
-    with_files = passages_from_kb(project.kb, root=project.root)
+    with_files = passages_from_kb(project.kb)
     direct = [p for doc in read_kb(project.root, ["kb"])[0] for p in split_passages(doc)]
     assert [(p.passage_id, p.text, p.anchor) for p in with_files] == [
         (p.passage_id, p.text, p.anchor) for p in direct
     ]
-    # Without the files, Markdown and text keep their headings from the stored text alone.
-    stored = {p.passage_id: p for p in passages_from_kb(project.kb)}
-    for passage in direct:
-        if passage.doc_id.endswith((".md", ".txt")):
-            assert stored[passage.passage_id].text == passage.text
-            assert stored[passage.passage_id].heading_path == passage.heading_path
+
+
+def fields(passages: list[Passage]) -> list[tuple[object, ...]]:
+    return [
+        (p.passage_id, p.text, p.start, p.end, p.heading_path, p.anchor, p.page, p.title)
+        for p in passages
+    ]
+
+
+def test_stored_kb_documents_split_the_same_without_their_files(tmp_path: Path) -> None:
+    """A trained artifact (and the service) keeps ``KbDocument``s, not files: every format must
+    split into the same passages from the stored text as from the file."""
+    from test_kb_formats import HTML, make_docx
+
+    make_docx(tmp_path / "kb/warranty.docx")
+    write(tmp_path, "kb/member.html", HTML)
+    write(tmp_path, "kb/guide.pdf", (FIXTURES / "two-pages.pdf").read_bytes())
+    write(tmp_path, "kb/notes.md", "# A\n\n\\# not a heading\n\n## B {#custom}\n\nText.\n")
+    paths = sorted((tmp_path / "kb").iterdir()) + sorted((demo_project() / "kb").iterdir())
+    for path in paths:
+        root = tmp_path if path.is_relative_to(tmp_path) else demo_project()
+        document, problems = read_kb_document(path, root)
+        assert problems == [] and document is not None, path
+        from_file = split_passages(load_document(path, root=root))
+        assert fields(split_passages(parse_kb_document(document))) == fields(from_file), path
+    pdf, _ = read_kb_document(tmp_path / "kb/guide.pdf", tmp_path)
+    assert pdf is not None and [p.page for p in passages_from_kb([pdf])] == [1, 2]
 
 
 def test_data_layer_reads_docx_and_reports_loader_errors(tmp_path: Path) -> None:
@@ -260,10 +281,9 @@ def test_data_layer_reads_docx_and_reports_loader_errors(tmp_path: Path) -> None
         "docx",
         "ShopMate 保修手册",
     )
-    parsed = from_kb_document(document, root=tmp_path)
+    assert document.text.startswith("# ShopMate 保修手册\n\n本手册说明保修范围。\n\n## 保修期")
+    parsed = parse_kb_document(document)
     assert ["ShopMate 保修手册", "How to claim"] in [s.heading_path for s in parsed.sections]
-    flat = from_kb_document(document)  # file gone: one section over the stored text
-    assert flat.text == document.text and len(flat.sections) == 1
     scan = write(tmp_path, "kb/scan.pdf", (FIXTURES / "scanned.pdf").read_bytes())
     document, problems = read_kb_document(scan, tmp_path)
     assert document is None

@@ -18,6 +18,7 @@ from aimass.kb.loader import (
     load_document,
     load_kb,
     parse_document,
+    parse_kb_document,
     passages_from_kb,
     read_kb,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "load_document",
     "load_kb",
     "parse_document",
+    "parse_kb_document",
     "passages_from_kb",
     "read_kb",
     "slugify",

@@ -36,6 +36,7 @@ _CJK = re.compile(
     r"\U00020000-\U0002ebef]"
 )
 _WHITESPACE_RUN = re.compile(r"\s{2,}")
+_ESCAPE_MARK = re.compile(r"(?m)^([#\\])")
 
 
 def text_size(text: str) -> int:
@@ -97,6 +98,34 @@ class ParsedDocument:
     text: str
     sections: list[Section] = field(default_factory=list)
     language: str | None = None
+
+    def to_marked_text(self) -> str:
+        """The text with its structure written in: ``## heading {#anchor}`` lines, and a form
+        feed between PDF pages.
+
+        What the data layer stores as ``KbDocument.text`` for HTML, PDF and Word, so that a
+        ``KbDocument`` without its file (in a trained artifact, or edited through the API)
+        still splits into the same passages (``from_kb_document`` reads it back).
+        """
+        headed = [s.level for s in self.sections if s.heading_path]
+        shift = 1 - min(headed) if headed else 0
+        pages: list[list[str]] = [[]]
+        first_page = next((s.page for s in self.sections if s.page is not None), None)
+        for section in self.sections:
+            if section.page is not None and first_page is not None:
+                while len(pages) < section.page:
+                    pages.append([])  # pages without text keep their place
+            blocks = pages[-1]
+            if section.heading_path:
+                mark = "#" * min(6, max(1, section.level + shift))
+                line = f"{mark} {section.heading}"
+                if section.anchor != slugify(section.heading):
+                    line += f" {{#{section.anchor}}}"
+                blocks.append(line)
+            body = self.text[section.start : section.end]
+            if body:
+                blocks.append(_ESCAPE_MARK.sub(r"\\\1", body))
+        return "\f".join("\n\n".join(blocks) for blocks in pages)
 
     def section_at(self, offset: int) -> Section | None:
         """The section whose body holds ``offset`` (None for a heading line or outside)."""

@@ -23,7 +23,6 @@ import importlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from aimass.data.encoding import decode_text
@@ -46,6 +45,7 @@ __all__ = [
     "load_document",
     "load_kb",
     "parse_document",
+    "parse_kb_document",
     "passages_from_kb",
     "read_kb",
 ]
@@ -63,7 +63,6 @@ KB_FORMATS: dict[str, str] = {
 }
 _TEXT_FORMATS = ("md", "txt", "html")
 _EXTRA = {"html": "beautifulsoup4", "pdf": "pypdf", "docx": "python-docx"}
-_BLANKS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 _LOOKS_LIKE_HTML = re.compile(r"<(?:html|body|p|div|h[1-6]|ul|table)\b", re.IGNORECASE)
 
 
@@ -97,8 +96,8 @@ def load_document(
     """Read one md/txt/html/pdf/docx file; ``path``/``doc_id`` default to it relative to root."""
     path = Path(path)
     root_path = Path(root) if root is not None else None
-    if root_path is not None and not path.is_absolute() and not path.exists():
-        path = root_path / path
+    if root_path is not None and not path.is_absolute() and (root_path / path).exists():
+        path = root_path / path  # relative to the project root first, else to the cwd
     file = _display_path(path, root_path)
     kind = KB_FORMATS.get(path.suffix.lower())
     if kind is None:
@@ -213,23 +212,15 @@ def _finish(
     )
 
 
-def from_kb_document(document: KbDocument, *, root: str | Path | None = None) -> ParsedDocument:
-    """The ``ParsedDocument`` of a ``KbDocument`` the data layer read.
+def from_kb_document(document: KbDocument) -> ParsedDocument:
+    """The ``ParsedDocument`` of a ``KbDocument`` (as the data layer read it, or as edited).
 
-    With ``root`` (the project folder) and the file still there, the file is read again, so
-    HTML headings, PDF pages and Word headings are kept. Otherwise the structure comes from
-    the text: Markdown and plain text carry their headings in it; HTML that still has its
-    tags is parsed; anything else becomes one section.
+    The stored text is the truth (a document edited through the service has no file that
+    matches it): Markdown and plain text carry their headings in it; HTML that still has its
+    tags is parsed as HTML; the text the data layer stores for HTML, PDF and Word
+    (``ParsedDocument.to_marked_text``: ``#`` heading lines, form feeds between pages) is read
+    back exactly, so the passages are the same as from the file.
     """
-    if root is not None and document.path:
-        source = Path(root) / document.path
-        if source.is_file():
-            try:
-                parsed = load_document(source, root=root, doc_id=document.id)
-            except (RetrievalError, ProjectError) as err:
-                log.warning("re-reading %s failed (%s); using its stored text", source, err)
-            else:
-                return replace(parsed, title=document.title or parsed.title, path=document.path)
     kind = document.format
     if kind in ("md", "txt") or (kind == "html" and _LOOKS_LIKE_HTML.search(document.text)):
         return parse_document(
@@ -239,32 +230,30 @@ def from_kb_document(document: KbDocument, *, root: str | Path | None = None) ->
             path=document.path,
             title=document.title or None,
         )
-    text = _BLANKS.sub("\n\n", document.text.replace("\r\n", "\n")).strip()
-    return _finish(
-        document.id,
-        document.title,
-        kind,
-        document.path,
-        text,
-        [Section([], "", 0, len(text))],
-        name=None,
-    )
+    from aimass.kb.plaintext import parse_marked_text
+
+    marked = document.text.replace("\r\n", "\n")
+    _, text, sections = parse_marked_text(marked, paged=kind == "pdf")
+    return _finish(document.id, document.title, kind, document.path, text, sections, name=None)
+
+
+# The name the retrieval layer uses.
+parse_kb_document = from_kb_document
 
 
 def passages_from_kb(
     documents: Iterable[KbDocument],
     *,
-    root: str | Path | None = None,
     max_chars: int = 350,
     min_chars: int = 40,
     overlap_sentences: int = 1,
 ) -> list[Passage]:
-    """Every passage of a bot project's knowledge base (``project.kb``, ``project.root``)."""
+    """Every passage of a bot project's knowledge base (``project.kb``)."""
     from aimass.kb.passages import split_passages
 
     passages: list[Passage] = []
     for document in documents:
-        parsed = from_kb_document(document, root=root)
+        parsed = from_kb_document(document)
         passages.extend(
             split_passages(
                 parsed,

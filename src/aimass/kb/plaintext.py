@@ -20,7 +20,7 @@ import re
 from aimass.kb.builder import DocumentBuilder
 from aimass.kb.document import Section
 
-__all__ = ["parse_plaintext"]
+__all__ = ["parse_marked_text", "parse_plaintext"]
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _UNDERLINE = re.compile(r"^ {0,3}(={3,}|-{3,})[ \t]*$")
@@ -105,3 +105,31 @@ def _is_title(line: str) -> bool:
 
 def _has_text_after(lines: list[str], index: int) -> bool:
     return any(line.strip() for line in lines[index + 1 :])
+
+
+_MARKED_HEADING = re.compile(r"^(#{1,6}) (.+?)(?: \{#([^}\s]+)\})?$")
+
+
+def parse_marked_text(source: str, *, paged: bool = False) -> tuple[str | None, str, list[Section]]:
+    """Read back ``ParsedDocument.to_marked_text()``: ``#`` heading lines (with ``{#anchor}``),
+    form feeds between pages, ``\\`` escaping a body line that starts with ``#`` or ``\\``.
+
+    Nothing is guessed, so a document round-trips to the same text, sections and passages.
+    ``paged`` (a PDF): every page, the first included, is a section of its own.
+    """
+    out = DocumentBuilder()
+    pages = source.split("\f")
+    for number, page in enumerate(pages, start=1):
+        if paged:
+            out.page(number)
+        for line in page.split("\n"):
+            if not line.strip():
+                out.end_block()
+                continue
+            heading = _MARKED_HEADING.match(line)
+            if heading:
+                out.heading(heading.group(2), len(heading.group(1)), anchor=heading.group(3))
+            else:
+                out.line(line[1:] if line.startswith("\\") else line)
+    text, sections = out.build()
+    return out.first_heading, text, sections

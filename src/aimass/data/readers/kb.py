@@ -6,7 +6,8 @@ first heading, the text file's first line when it stands alone as a title, the H
 ``<title>`` (else the first ``<h1>``), the PDF's or Word file's title property, or else the
 file name without its extension. The text kept in ``KbDocument`` is Markdown and plain text as
 written (so exporting a project writes them back unchanged) and, for HTML, PDF and Word, the
-plain text ``aimass.kb`` extracts.
+plain text ``aimass.kb`` extracts with its structure marked (``## heading`` lines, a form feed
+between PDF pages), so the document splits into the same passages without its file.
 
 pypdf, beautifulsoup4 and python-docx are the ``aimass[kb]`` extra and are imported only when
 such a file is read; without them reading it raises ``MissingDependency`` (the install is
@@ -66,7 +67,7 @@ def read_kb_document(path: Path, root: Path) -> tuple[KbDocument | None, list[Pr
     return KbDocument(
         id=file,
         title=parsed.title,
-        text=raw if raw is not None else parsed.text,
+        text=raw if raw is not None else parsed.to_marked_text(),
         format=kind,
         path=file,
         language=parsed.language,
