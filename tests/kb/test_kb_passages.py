@@ -289,3 +289,12 @@ def test_data_layer_reads_docx_and_reports_loader_errors(tmp_path: Path) -> None
     assert document is None
     assert [(p.code, p.file) for p in problems] == [("AM115", "kb/scan.pdf")]
     assert "scanned" in problems[0].message
+
+
+def test_bilingual_documents_give_passages_in_each_language() -> None:
+    text = "# 退货 / Returns\n\n## 中文\n\n签收后七天内可以退货，请保持商品完好。\n\n## English\n\nReturn items within 7 days of delivery, unused.\n"
+    passages = split_passages(parse_document(text, "md", doc_id="kb/r.md"), min_chars=0)
+    assert [(p.heading_path[-1], p.language) for p in passages] == [
+        ("中文", "zh"),
+        ("English", "en"),
+    ]

@@ -62,6 +62,14 @@ def test_english_abbreviations_decimals_urls_and_emails_are_not_cut() -> None:
     ]
 
 
+def test_number_abbreviations_only_before_numbers() -> None:
+    assert sentences("See Fig. 2 and No. 15 for details. The answer is no. We checked.") == [
+        "See Fig. 2 and No. 15 for details.",
+        "The answer is no.",
+        "We checked.",
+    ]
+
+
 def test_a_full_stop_before_a_lower_case_word_does_not_end_the_sentence() -> None:
     assert sentences("Bring the receipt, the box etc. and the charger. Then wait.") == [
         "Bring the receipt, the box etc. and the charger.",

@@ -155,6 +155,7 @@ class Passage:
     page: int | None = None
     path: str = ""
     digest: str = ""
+    language: str | None = None  # zh | en, of this passage (a bilingual document has both)
 
     @property
     def link(self) -> str:
@@ -194,6 +195,7 @@ class Passage:
             "page": self.page,
             "path": self.path,
             "digest": self.digest,
+            "language": self.language,
         }
 
     @classmethod
@@ -210,6 +212,7 @@ class Passage:
             page=None if data.get("page") is None else int(data["page"]),
             path=str(data.get("path", "")),
             digest=str(data.get("digest", "")),
+            language=None if data.get("language") is None else str(data["language"]),
         )
 
 

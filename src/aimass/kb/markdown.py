@@ -169,7 +169,12 @@ class _Reader:
                 self.flush()
                 index += 1
                 continue
-            if "|" in line and index + 1 < len(lines) and _TABLE_RULE.match(lines[index + 1]):
+            if (
+                "|" in line
+                and index + 1 < len(lines)
+                and _TABLE_RULE.match(lines[index + 1])
+                and ("|" in lines[index + 1] or line.lstrip().startswith("|"))
+            ):
                 self.flush()
                 index = self._table(lines, index)
                 continue

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from aimass.data.language import language_of
 from aimass.errors import RetrievalError
 from aimass.kb.document import CJK_WEIGHT, ParsedDocument, Passage, Section, digest_of, text_size
 from aimass.text.sentences import split_sentences
@@ -104,6 +105,7 @@ def split_passages(
                     page=unit.page,
                     path=doc.path,
                     digest=digest_of(body),
+                    language=language_of(body),
                 )
             )
     return passages
@@ -231,15 +233,24 @@ def _weight(char: str) -> int:
 
 
 def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
-    """A sentence as pieces of at most ``max_chars``: cut after punctuation, else a space."""
+    """A sentence as pieces of at most ``max_chars``: cut after punctuation, else a space.
+
+    Linear in the sentence length (each piece is scanned once), so a megabyte without a full
+    stop (a minified page, a PDF table) is still quick.
+    """
+    if text_size(text[start:end]) <= max_chars:
+        return [(start, end)]
     pieces: list[tuple[int, int]] = []
-    while text_size(text[start:end]) > max_chars:
+    while start < end:
         size, limit = 0, start
         while limit < end:
             size += _weight(text[limit])
             if size > max_chars:
                 break
             limit += 1
+        if limit >= end:
+            pieces.append((start, end))
+            break
         floor = start + max(1, (limit - start) // 2)
         cut = _last(text, floor, limit, lambda c: c in _SOFT_CUTS)
         if cut is None:
@@ -253,8 +264,6 @@ def _cut_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[int
         start = cut
         while start < end and text[start].isspace():
             start += 1
-    if start < end:
-        pieces.append((start, end))
     return pieces
 
 

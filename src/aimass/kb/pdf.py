@@ -13,6 +13,7 @@ silently empty document.
 from __future__ import annotations
 
 import io
+import re
 
 from aimass.errors import RetrievalError
 from aimass.kb.builder import DocumentBuilder, tidy_line
@@ -21,6 +22,11 @@ from aimass.kb.document import Section
 __all__ = ["parse_pdf"]
 
 _ENDS = tuple("。！？；.!?;:：")
+# Titles that PDF writers fill in by themselves: not the author's, so the file name is better.
+_JUNK_TITLE = re.compile(
+    r"^(?:microsoft (?:word|powerpoint|excel) - .*|untitled.*|无标题.*|document\d*|\S+\.(?:docx?|pptx?|xlsx?|pdf|tmp))$",
+    re.IGNORECASE,
+)
 
 
 def _is_cjk(char: str) -> bool:
@@ -70,6 +76,8 @@ def parse_pdf(data: bytes, file: str) -> tuple[str | None, str, list[Section]]:
         pages = [page.extract_text() or "" for page in reader.pages]
         meta = reader.metadata
         title = str(meta.title).strip() if meta is not None and meta.title else None
+        if title and _JUNK_TITLE.match(title):
+            title = None
     except RetrievalError:
         raise
     except Exception as err:  # pypdf raises many types for broken files; all mean "unreadable"

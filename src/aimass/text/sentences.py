@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ABBREVIATIONS", "split_sentences"]
+__all__ = ["ABBREVIATIONS", "NUMBER_ABBREVIATIONS", "split_sentences"]
 
 # Words whose full stop never ends a sentence: titles and Latin abbreviations that are
 # followed by a name, a number or the rest of the sentence. ("etc." is deliberately absent:
@@ -54,12 +54,6 @@ ABBREVIATIONS: frozenset[str] = frozenset(
         "cf",
         "viz",
         "al",
-        "fig",
-        "figs",
-        "no",
-        "nos",
-        "vol",
-        "vols",
         "pp",
         "approx",
         "ca",
@@ -80,13 +74,17 @@ ABBREVIATIONS: frozenset[str] = frozenset(
         "oct",
         "nov",
         "dec",
-        "tel",
-        "ext",
         "a.m",
         "p.m",
         "u.s",
         "u.k",
     }
+)
+
+# Abbreviations that only stand before a number ("No. 5", "Fig. 2"); elsewhere the word is
+# an ordinary one that may end a sentence ("The answer is no. We ...").
+NUMBER_ABBREVIATIONS: frozenset[str] = frozenset(
+    {"no", "nos", "vol", "vols", "fig", "figs", "tel", "ext", "art", "sec", "ch", "p", "pp"}
 )
 
 _CJK_TERMINALS = frozenset("。！？；…｡")
@@ -160,13 +158,13 @@ def _cut_line(text: str, start: int, end: int, cuts: list[int]) -> None:
         if following.islower():
             continue
         if run.rstrip("”’」』）)】》〉]］\"'»") == "." and _keeps_full_stop(
-            text, start, match.start()
+            text, start, match.start(), following
         ):
             continue
         cuts.append(stop)
 
 
-def _keeps_full_stop(text: str, line_start: int, dot: int) -> bool:
+def _keeps_full_stop(text: str, line_start: int, dot: int, following: str) -> bool:
     """True when the full stop at ``dot`` belongs to the word before it, not the sentence."""
     begin = dot
     while begin > line_start and not text[begin - 1].isspace():
@@ -177,6 +175,8 @@ def _keeps_full_stop(text: str, line_start: int, dot: int) -> bool:
     lowered = word.lower()
     if lowered in ABBREVIATIONS:
         return True
+    if lowered in NUMBER_ABBREVIATIONS:
+        return following.isdigit()
     if len(word) == 1 and word.isalpha():
         return True  # an initial: J. Smith
     # a list number at the start of a line: "1. Open the app"
