@@ -13,7 +13,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from aimass.cli.demo_cmd import demo_project
 from aimass.cli.main import app
 from aimass.runtime.assistant import Assistant
 from aimass.schemas import DecisionKind, Response
@@ -182,9 +181,3 @@ def test_ask_json_shows_the_trace(project: Path) -> None:
         "no-medical",
         "ask-human",
     ]
-
-
-def test_demo_policy_tests_pass_without_a_model() -> None:
-    result = runner.invoke(app, ["policy", "test", str(demo_project()), "--no-model"])
-    assert result.exit_code == 0, result.output
-    assert " 0 failed" in result.output
