@@ -40,7 +40,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
 
-from aimass.augment import DEFAULT_AUGMENTERS, build_augmenters  # noqa: E402
+from aimass.augment import DEFAULT_AUGMENTERS, AugmentContext, build_augmenters  # noqa: E402
 from aimass.augment.pipeline import augment_examples  # noqa: E402
 from aimass.augment.select import choose_intents, score_intents  # noqa: E402
 from aimass.evaluation.benchdata import (  # noqa: E402
@@ -128,7 +128,13 @@ def run_seed(
         scores = score_intents(predictor, [e.text for e in dev_a], [e.label for e in dev_a])
     labels = list(dict.fromkeys(e.label for e in train))
     chosen = choose_intents(args.intents, labels, scores)
-    augmenters = build_augmenters(args.augmenters.split(","))
+    names = args.augmenters.split(",")
+    context = AugmentContext()
+    if "neighbour" in names:
+        from aimass.augment.neighbours import token_word_vectors
+
+        context.word_vectors = token_word_vectors(predictor, vocabulary=[e.text for e in train])
+    augmenters = build_augmenters(names, context)
     aug_started = time.perf_counter()
     result = augment_examples(
         [(e.text, e.label) for e in train],

@@ -138,3 +138,17 @@ def test_existing_output_needs_force(trained: tuple[Path, Path], tmp_path: Path)
     assert out.read_text(encoding="utf-8") == "keep me\n"
     assert runner.invoke(app, [*args, "--force", "--threshold", "0"]).exit_code == 0
     assert "intents:" in out.read_text(encoding="utf-8")
+
+
+def test_worst_intents_from_a_dev_file(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    project, model = trained
+    dev = tmp_path / "dev.jsonl"
+    rows = [{"text": t, "label": n} for t, n in INTENT_ROWS]
+    dev.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    out = tmp_path / "worst.jsonl"
+    args = ["augment", str(project), "-m", str(model), "-o", str(out), "--dev", str(dev)]
+    result = runner.invoke(app, [*args, "--intents", "worst:2", "--threshold", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["scored_on"] == f"dev: {dev}" and len(report["intents"]) == 2
+    assert set(report["intent_scores"]) == set(report["intents"])

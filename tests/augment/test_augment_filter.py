@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from aimass.augment import build_augmenters
-from aimass.augment.filter import CallableScorer, Candidate, LabelFilter, as_scorer, normalise
+from aimass.augment.filter import (
+    CallableScorer,
+    Candidate,
+    LabelFilter,
+    as_scorer,
+    normalise,
+)
 from aimass.augment.pipeline import augment_examples
 from aimass.augment.select import IntentScore, choose_intents, cross_validated_scores, score_intents
 from aimass.errors import TrainingError
@@ -174,3 +180,59 @@ def test_filter_with_a_trained_model_rejects_a_rewrite_read_as_another_intent(
     LabelFilter(scorer, threshold=0.3).apply(cands)
     assert cands[0].reason == "changed_label" and cands[0].predicted == "track_order"
     assert cands[1].kept and cands[1].predicted == "return_item"
+
+
+def test_an_ensemble_of_teachers_averages_and_must_agree_on_labels() -> None:
+    def flipped(texts: list[str]) -> np.ndarray:
+        return keyword_model(texts)[:, ::-1]
+
+    ensemble = as_scorer([SCORER, CallableScorer(flipped, LABELS[::-1])])
+    probs = ensemble.intent_probabilities(["我想退货"])
+    assert np.allclose(probs, keyword_model(["我想退货"]))  # same teacher twice, relabelled
+    with pytest.raises(TrainingError) as err:
+        as_scorer([SCORER, CallableScorer(keyword_model, ["a", "b", "c"])])
+    assert err.value.code == "AM544"
+
+
+def test_chinese_augmentation_changes_the_text_and_keeps_its_meaning() -> None:
+    rows = [
+        ("我想退货怎么办", "return_item"),
+        ("这个东西我不想要了能退吗", "return_item"),
+        ("请问我的快递到哪了呢", "track_order"),
+        ("物流怎么一直不更新", "track_order"),
+        ("可以用微信支付吗", "payment"),
+        ("你们支持花呗吗", "payment"),
+    ]
+    augs = build_augmenters(
+        ["synonym", "eda_swap", "eda_insert", "eda_delete", "homophone", "shape", "traditional"]
+    )
+    result = augment_examples(rows, augs, per_example=4, seed=0, scorer=SCORER, threshold=0.5)
+    assert len(result.selected) >= 15
+    assert len({c.augmenter for c in result.selected}) >= 5
+    for c in result.selected:
+        # really changed: not the example with a comma or a space moved
+        assert normalise(c.text) != normalise(c.source)
+        # meaning kept: a model that reads intents from their key words still reads the same
+        assert c.predicted == c.intent and c.confidence is not None and c.confidence >= 0.5
+        assert sum(ch >= "\u4e00" for ch in c.text) >= 3  # still Chinese
+    report = result.report()
+    assert report["selected"] == len(result.selected)
+    # nothing unchanged is counted: unchanged rewrites are rejected and named as such
+    assert all(
+        c.reason == "unchanged"
+        for c in result.candidates
+        if normalise(c.text) == normalise(c.source)
+    )
+
+
+def test_neighbour_vectors_come_from_the_trained_backbone(tiny_predictor) -> None:
+    from aimass.augment.neighbours import NeighbourSwap, token_word_vectors
+
+    words, vectors = token_word_vectors(tiny_predictor, vocabulary=[t for t, _ in INTENT_ROWS])
+    assert "parcel" in words and "track" in words and "carte" not in words
+    assert vectors.shape[0] == len(words)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    swap = NeighbourSwap(words, vectors)
+    swap.min_similarity = -1.0  # a random tiny backbone: any neighbour will do here
+    out = swap("where is my parcel", __import__("random").Random(0))
+    assert out and all(o != "where is my parcel" for o in out)

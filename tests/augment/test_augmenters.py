@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from aimass.augment import AUGMENTERS, AugmentContext, build_augmenters, rng_for
@@ -20,19 +21,37 @@ ZH = [
     "可以用微信支付吗",
     "请问我想买iPhone 15的优惠券",
 ]
-EN = ["how do I return an item", "My card payment was declined, why?", "where is my parcel please"]
+EN = [
+    "how do I return an item",
+    "My card payment was declined, why?",
+    "where is my parcel please",
+    "I am still waiting for my refund",
+]
 SLOTS = {"lookup:product": ["iPhone 15", "MacBook Air", "AirPods Pro"]}
 
 
+def _vectors() -> tuple[list[str], np.ndarray]:
+    """Four words in two tight pairs: refund~reimbursement, parcel~package."""
+    words = ["package", "parcel", "refund", "reimbursement"]
+    base = {"parcel": [1.0, 0.0, 0.0], "refund": [0.0, 1.0, 0.0]}
+    rows = [base["parcel"], base["parcel"], base["refund"], base["refund"]]
+    noise = np.array([[0, 0, 0.1], [0, 0, -0.1], [0, 0, 0.1], [0, 0, -0.1]])
+    v = np.asarray(rows) + noise
+    return words, v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+CONTEXT = AugmentContext(slot_values=SLOTS, word_vectors=_vectors())
+
+
 def _all() -> list:
-    return build_augmenters(sorted(AUGMENTERS) or ["synonym"], AugmentContext(slot_values=SLOTS))
+    return build_augmenters(sorted(AUGMENTERS), CONTEXT)
 
 
 def test_every_augmenter_is_deterministic_by_seed_and_never_returns_its_input() -> None:
     augs = _all()
     assert {a.name for a in augs} >= {
         "synonym", "eda_swap", "eda_insert", "eda_delete", "homophone", "shape",
-        "keyboard", "width", "traditional", "slot_swap",
+        "keyboard", "width", "traditional", "slot_swap", "neighbour",
     }  # fmt: skip
     produced = set()
     for aug in augs:
@@ -45,7 +64,7 @@ def test_every_augmenter_is_deterministic_by_seed_and_never_returns_its_input() 
             if first:
                 produced.add(aug.name)
         # a fresh augmenter object with the same seed gives the same output too
-        fresh = build_augmenters([aug.name], AugmentContext(slot_values=SLOTS))[0]
+        fresh = build_augmenters([aug.name], CONTEXT)[0]
         assert fresh(ZH[0], rng_for(3, aug.name, ZH[0])) == aug(ZH[0], rng_for(3, aug.name, ZH[0]))
     assert produced == {a.name for a in augs}  # every augmenter changes some of these texts
 
@@ -150,3 +169,13 @@ def test_unknown_augmenter_is_a_coded_error() -> None:
     with pytest.raises(TrainingError) as err:
         build_augmenters(["synonym", "backtranslate"])
     assert err.value.code == "AM540" and "backtranslate" in err.value.message
+
+
+def test_neighbour_swaps_a_word_for_its_nearest_neighbour_and_needs_vectors() -> None:
+    (aug,) = build_augmenters(["neighbour"], CONTEXT)
+    out = aug("where is my parcel please", random.Random(0))
+    assert out == ["where is my package please"]
+    assert aug("Refund me", random.Random(0)) == ["Reimbursement me"]
+    with pytest.raises(TrainingError) as err:
+        build_augmenters(["neighbour"])
+    assert err.value.code == "AM541"

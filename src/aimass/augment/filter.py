@@ -1,13 +1,14 @@
 """The label-preservation filter: keep a rewrite only if the model still reads it the same.
 
 An augmenter can turn "how do I cancel my order" into "how do I change my order", which is
-another intent; training on it as the original intent would teach the model a mistake. So every
-candidate goes past the current model (a trained artifact's predictor, an ``Assistant``, or any
-callable giving intent probabilities) and is kept only when the model's most likely intent is
-the original one with probability at least ``threshold``. A candidate is also rejected when it
-is, after normalisation, the text it came from (``unchanged``) or a duplicate of an existing
-example or of an earlier candidate (``duplicate``). Every rejection keeps its reason, so the
-report can say what share was rejected and why.
+another intent; training on it as the original intent would teach the model a mistake. So
+every candidate goes past the current model (a trained artifact's predictor, an
+``Assistant``, any callable giving intent probabilities, or a teacher ensemble averaged) and
+is kept only when the model's most likely intent is the original one with probability at
+least ``threshold``. A candidate is also rejected when it is, after normalisation, the text it
+came from (``unchanged``) or a duplicate of an existing example or of an earlier candidate
+(``duplicate``). Every rejection keeps its reason, so the report can say what share was
+rejected and why.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "REASONS",
     "CallableScorer",
     "Candidate",
+    "EnsembleScorer",
     "IntentScorer",
     "LabelFilter",
     "as_scorer",
@@ -78,8 +80,39 @@ class CallableScorer:
         return np.asarray(self.fn(texts), dtype=np.float64)
 
 
+class EnsembleScorer:
+    """Several teachers as one: their probabilities averaged, label by label.
+
+    A candidate then survives only when the teachers agree on average, which is stricter
+    than any one model's quirks. Every teacher must know the same intents (AM544).
+    """
+
+    def __init__(self, scorers: Sequence[IntentScorer]) -> None:
+        if not scorers:
+            raise TrainingError("an ensemble needs at least one model", code="AM544")
+        self.scorers = list(scorers)
+        self.intent_labels = list(scorers[0].intent_labels)
+        for other in scorers[1:]:
+            if set(other.intent_labels) != set(self.intent_labels):
+                raise TrainingError(
+                    "the models of an ensemble were trained on different intents",
+                    code="AM544",
+                    hint="use models trained on the same project",
+                )
+
+    def intent_probabilities(self, texts: list[str]) -> np.ndarray:
+        total = np.zeros((len(texts), len(self.intent_labels)))
+        for scorer in self.scorers:
+            order = [list(scorer.intent_labels).index(n) for n in self.intent_labels]
+            total += np.asarray(scorer.intent_probabilities(texts))[:, order]
+        return total / len(self.scorers)
+
+
 def as_scorer(model: Any, labels: Sequence[str] | None = None) -> IntentScorer:
-    """A scorer from a predictor, an ``Assistant`` (its predictor), or a callable + labels."""
+    """A scorer from a predictor, an ``Assistant`` (its predictor), a callable + labels, or a
+    list of those (a teacher ensemble)."""
+    if isinstance(model, list | tuple):
+        return EnsembleScorer([as_scorer(m, labels) for m in model])
     inner = getattr(model, "predictor", None)
     if inner is not None and hasattr(inner, "intent_probabilities"):
         model = inner

@@ -93,13 +93,18 @@ def augment_project(
     project = load_project(Path(project_dir))
     check_output(out, project, force=force)
     names = list(augmenters or DEFAULT_AUGMENTERS)
-    built = build_augmenters(names, AugmentContext(slot_values=slot_values(project)))
     if isinstance(model, str | Path):
         from aimass.runtime.predictor import TorchPredictor
 
         model = TorchPredictor(Path(model))
     scorer = as_scorer(model)
     examples = project.intent_examples()
+    context = AugmentContext(slot_values=slot_values(project))
+    if "neighbour" in names:
+        from aimass.augment.neighbours import token_word_vectors
+
+        context.word_vectors = token_word_vectors(scorer, vocabulary=[t for t, _ in examples])
+    built = build_augmenters(names, context)
     known = set(scorer.intent_labels)
     project_intents = [i for i in project.intent_names() if i in known]
     missing = [i for i in project.intent_names() if i not in known]
