@@ -290,3 +290,28 @@ def test_session_store_is_bounded_and_forgets_idle_sessions() -> None:
     assert store.get("c").low_streak == 1
     time.sleep(0.06)
     assert store.get("c").low_streak == 0  # expired
+
+
+def test_redaction_runs_even_when_listed_after_the_rule_that_decided() -> None:
+    rules = {
+        "rules": [
+            {"id": "ask-human", "type": "escalate", "when": "request"},
+            {"id": "pii", "type": "redact"},
+        ]
+    }
+    result = make_policy(rules).decide(confident("转人工，我的电话13812345678"))
+    assert result.decision.decided_by == "ask-human"
+    assert result.redacted_text == "转人工，我的电话[MOBILE]"
+    assert [(s.rule, s.fired) for s in result.decision.trace] == [
+        ("ask-human", True),
+        ("pii", True),
+    ]
+
+
+def test_a_weak_tag_guess_is_not_remembered_for_the_session() -> None:
+    policy = make_policy()
+    weak = [TagScore(name="complaint_risk", confidence=0.3)]
+    assert policy.decide(confident("我想退货", tags=weak, session="w")).decision.decided_by == (
+        "threshold.faq"
+    )
+    assert policy.decide(confident("我想退货", session="w")).decision.decided_by == "threshold.faq"

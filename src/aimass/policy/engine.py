@@ -118,6 +118,7 @@ class _Outcome:
 
 class _Step:
     kind = ""
+    annotates = False  # never decides, only changes what is stored (redaction, masking)
 
     def __init__(self, rule: Any) -> None:
         self.rule = rule
@@ -170,6 +171,7 @@ class _Sensitive(_Step):
         super().__init__(rule)
         self.words = WordMatcher(list(itertools.chain.from_iterable(rule.words.values())))
         self.handoff_reply = handoff_reply
+        self.annotates = rule.action == "mask"
 
     def evaluate(self, ctx: _Context) -> _Outcome:
         hits = self.words.find(ctx.norm.text)
@@ -199,6 +201,7 @@ class _Sensitive(_Step):
 
 class _Redact(_Step):
     kind = "redact"
+    annotates = True
 
     def evaluate(self, ctx: _Context) -> _Outcome:
         rule: RedactRule = self.rule
@@ -297,6 +300,13 @@ class Policy:
         if not self.steps or not isinstance(self.steps[-1], _Confidence):
             self.steps.append(_Confidence(ConfidenceRule(id="confidence", type="confidence")))
         self.embed: Embed | None = None
+        # A predicted tag is remembered for the session only if it is as sure as the
+        # escalation rules that name it require (else a weak guess would escalate later).
+        self._tag_floor: dict[str, float] = {}
+        for r in self.config.rules:
+            if isinstance(r, EscalateRule) and r.when == "tag":
+                for t in r.tags:
+                    self._tag_floor[t] = min(self._tag_floor.get(t, 1.0), r.min_confidence)
 
     @classmethod
     def from_runtime(
@@ -332,7 +342,17 @@ class Policy:
             if out.decision is not None:
                 decision, decider = out.decision, step
                 break
-        assert decision is not None and decider is not None  # the confidence step always decides
+        if decision is None or decider is None:  # cannot happen: the last step always decides
+            raise RuntimeError("the policy's confidence step made no decision")
+        # Redaction and masking protect what is stored whatever decided, so they run on every
+        # message even when listed after the rule that decided.
+        ran = {t.rule for t in trace}
+        for step in self.steps:
+            if step.id not in ran and step.annotates:
+                out = step.evaluate(ctx)
+                trace.append(
+                    TraceStep(rule=step.id, kind=step.kind, fired=out.fired, detail=out.detail)
+                )
         if sid:
             self._remember(sid, ctx, decider, decision)
         return PolicyResult(
@@ -354,7 +374,9 @@ class Policy:
             state.low_streak += 1
         else:  # answered, refused, or handed to a person: the streak starts again
             state.low_streak = 0
-        state.tags |= {t.name for t in ctx.turn.tags}
+        state.tags |= {
+            t.name for t in ctx.turn.tags if t.confidence >= self._tag_floor.get(t.name, 0.0)
+        }
         self.sessions.put(sid, state)
 
 
