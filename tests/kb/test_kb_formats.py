@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aimass.errors import CODES, AimassError, MissingDependency, ProjectError, RetrievalError
-from aimass.kb import ParsedDocument, load_document, slugify
+from aimass.kb import ParsedDocument, load_document, slugify, split_passages
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -315,6 +315,19 @@ def test_pdf_pages_are_sections_with_page_numbers() -> None:
 def body_of_page(doc: ParsedDocument, page: int) -> str:
     (section,) = [s for s in doc.sections if s.page == page]
     return doc.text[section.start : section.end]
+
+
+def test_pdf_chinese_lines_wrapped_by_the_layout_are_joined() -> None:
+    doc = load_document(FIXTURES / "chinese.pdf", root=FIXTURES)
+    # The page wraps mid-sentence ("…可以申请 / 无理由退货。"); Chinese has no spaces to restore.
+    assert doc.text == "签收后七天内可以申请无理由退货。质量问题请上传照片。"
+    assert doc.title == "chinese" and doc.language == "zh"
+    passages = split_passages(doc, max_chars=40, min_chars=10, overlap_sentences=0)
+    assert [p.text for p in passages] == [
+        "签收后七天内可以申请无理由退货。",
+        "质量问题请上传照片。",
+    ]
+    assert {p.page for p in passages} == {1}
 
 
 def test_scanned_pdf_says_it_needs_ocr() -> None:
