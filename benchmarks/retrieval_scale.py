@@ -66,7 +66,9 @@ def halves(text: str) -> tuple[str, str]:
     return text[:m], text[m:]
 
 
-def make_bank(texts: list[str], vecs: np.ndarray, n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+def make_bank(
+    texts: list[str], vecs: np.ndarray, n: int, seed: int = 0
+) -> tuple[list[str], np.ndarray]:
     if n <= len(texts):
         return texts[:n], vecs[:n]
     rng = np.random.default_rng(seed)
@@ -90,14 +92,19 @@ def _cjk(ch: str) -> bool:
 
 def percentiles(times: list[float]) -> dict[str, float]:
     ms = np.array(times) * 1000
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3)}
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+    }
 
 
 def recall_at(ref: list[np.ndarray], got: list[np.ndarray], k: int = 10) -> float:
     return float(np.mean([len(set(r[:k]) & set(g[:k])) / k for r, g in zip(ref, got, strict=True)]))
 
 
-def bench_dense(name: str, opts: DenseOptions, vecs: np.ndarray, q: np.ndarray, ref: list | None) -> tuple[dict, list]:
+def bench_dense(
+    name: str, opts: DenseOptions, vecs: np.ndarray, q: np.ndarray, ref: list | None
+) -> tuple[dict, list]:
     gc.collect()
     t0 = time.perf_counter()
     index = DenseIndex(opts)
@@ -106,7 +113,7 @@ def bench_dense(name: str, opts: DenseOptions, vecs: np.ndarray, q: np.ndarray, 
     times, tops = [], []
     for row in q:
         t = time.perf_counter()
-        (idx, _), = index.top(row[None, :], 10)
+        ((idx, _),) = index.top(row[None, :], 10)
         times.append(time.perf_counter() - t)
         tops.append(idx)
     mb = index.nbytes() / 1e6
@@ -118,7 +125,9 @@ def bench_dense(name: str, opts: DenseOptions, vecs: np.ndarray, q: np.ndarray, 
     return row, tops
 
 
-def run_size(n: int, texts: list[str], vecs: np.ndarray, qt: list[str], qv: np.ndarray) -> dict[str, Any]:
+def run_size(
+    n: int, texts: list[str], vecs: np.ndarray, qt: list[str], qv: np.ndarray
+) -> dict[str, Any]:
     from aimass.text import default_analyzer
 
     bank_texts, bank_vecs = make_bank(texts, vecs, n)
@@ -142,8 +151,14 @@ def run_size(n: int, texts: list[str], vecs: np.ndarray, qt: list[str], qv: np.n
         np.argpartition(-sc, 10)[:10]
         times.append(time.perf_counter() - s)
     out["legs"].append(
-        {"leg": "lexical (BM25)", "build_s": round(tok_s + idx_s, 2), "tokenize_s": round(tok_s, 2),
-         "index_mb": round(lex_mb, 1), **percentiles(times), "recall_at_10": None}
+        {
+            "leg": "lexical (BM25)",
+            "build_s": round(tok_s + idx_s, 2),
+            "tokenize_s": round(tok_s, 2),
+            "index_mb": round(lex_mb, 1),
+            **percentiles(times),
+            "recall_at_10": None,
+        }
     )
     del lex, tokens
     gc.collect()
@@ -154,15 +169,22 @@ def run_size(n: int, texts: list[str], vecs: np.ndarray, qt: list[str], qv: np.n
     for name, opts in (
         ("dense exact int8", DenseOptions(ann_threshold=10**12, storage="int8")),
         ("dense exact PCA-128", DenseOptions(ann_threshold=10**12, dim=128)),
-        ("dense HNSW (M=16, ef=128)", DenseOptions(ann_threshold=0, m=16, ef_construction=100, ef_search=128)),
+        (
+            "dense HNSW (M=16, ef=128)",
+            DenseOptions(ann_threshold=0, m=16, ef_construction=100, ef_search=128),
+        ),
     ):
         row, _ = bench_dense(name, opts, bank_vecs, qv, ref)
         out["legs"].append(row)
         print(json.dumps(row), flush=True)
 
     # the runtime's hybrid search (HNSW above 20k entries, exact below), query vectors given
-    hy = HybridIndex(lambda x: bank_vecs[: len(x)], tokenize=tokenize, fusion=Fusion("weighted", 0.1),
-                     dense=DenseOptions(m=16, ef_construction=100))
+    hy = HybridIndex(
+        lambda x: bank_vecs[: len(x)],
+        tokenize=tokenize,
+        fusion=Fusion("weighted", 0.1),
+        dense=DenseOptions(m=16, ef_construction=100),
+    )
     t0 = time.perf_counter()
     hy.add([Entry(str(i), str(i), t) for i, t in enumerate(bank_texts)], bank_vecs)
     hy.lexical._ensure()
@@ -172,8 +194,15 @@ def run_size(n: int, texts: list[str], vecs: np.ndarray, qt: list[str], qv: np.n
         s = time.perf_counter()
         hy.search([t], 10, query_vectors=v[None, :])
         times.append(time.perf_counter() - s)
-    out["legs"].append({"leg": "hybrid (runtime search)", "build_s": round(build, 2), "index_mb": None,
-                        **percentiles(times), "recall_at_10": None})
+    out["legs"].append(
+        {
+            "leg": "hybrid (runtime search)",
+            "build_s": round(build, 2),
+            "index_mb": None,
+            **percentiles(times),
+            "recall_at_10": None,
+        }
+    )
     del hy
     gc.collect()
     return out
@@ -202,14 +231,23 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--sizes", default="10000,100000,1000000")
-    p.add_argument("--cache", type=Path, default=REPO / "benchmarks" / "work" / "cache",
-                   help="the benchmark vector cache (run benchmarks/run_benchmarks.py first)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=REPO / "benchmarks" / "work" / "cache",
+        help="the benchmark vector cache (run benchmarks/run_benchmarks.py first)",
+    )
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = p.parse_args(argv)
     if not (args.cache / "e5.npy").exists():
-        print(f"no e5 vector cache in {args.cache}: run benchmarks/run_benchmarks.py first", file=sys.stderr)
+        print(
+            f"no e5 vector cache in {args.cache}: run benchmarks/run_benchmarks.py first",
+            file=sys.stderr,
+        )
         return 2
     texts, vecs = real_texts(args.cache)
     order = list(range(len(texts)))
@@ -224,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         sizes.append(run_size(n, texts, vecs, qt, qv))
         for r in sizes[-1]["legs"]:
             print(json.dumps(r), flush=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+    ).stdout.strip()
     result = {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "git_commit": commit,

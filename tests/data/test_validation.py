@@ -295,7 +295,7 @@ def test_am115_am116_knowledge_base(project: Path) -> None:
     assert [(p.code, p.file, p.severity) for p in problems] == [
         ("AM115", "kb/broken.pdf", Severity.ERROR),
         ("AM115", "kb/empty.md", Severity.ERROR),
-        ("AM116", "kb/manual.docx", Severity.WARNING),
+        ("AM115", "kb/manual.docx", Severity.ERROR),
     ]
     loaded = load_project(project, strict=False)
     assert sorted(d.id for d in loaded.kb) == ["kb/guide.pdf", "kb/returns.md"]

@@ -10,9 +10,13 @@ from aimass.retrieval.hybrid import Entry, HybridIndex
 from aimass.schemas import Faq
 
 FAQS = [
-    Faq(id="return", questions=["how do I return an item", "退货怎么办"], answer="Returns: 7 days."),
+    Faq(
+        id="return", questions=["how do I return an item", "退货怎么办"], answer="Returns: 7 days."
+    ),
     Faq(id="ship", questions=["when will my order ship", "什么时候发货"], answer="Within 24 h."),
-    Faq(id="pay", questions=["which payment methods do you accept", "支持花呗吗"], answer="Alipay."),
+    Faq(
+        id="pay", questions=["which payment methods do you accept", "支持花呗吗"], answer="Alipay."
+    ),
 ]
 
 
@@ -24,7 +28,7 @@ def test_each_faq_is_found_by_its_own_variants(embed) -> None:
     index = FaqIndex(FAQS, embed, tokenize=split)
     for faq in FAQS:
         for q in faq.questions:
-            (top, *_), = index.search([q], k=3)
+            ((top, *_),) = index.search([q], k=3)
             assert top.faq.id == faq.id
             assert top.variant == q
 
@@ -96,8 +100,15 @@ def test_fit_weight_picks_the_weight_that_ranks_dev_best(embed) -> None:
     assert "rrf" in scores and len(scores) > 5
 
 
-@pytest.mark.parametrize("opts", [DenseOptions(), DenseOptions(storage="int8"), DenseOptions(dim=8),
-                                  DenseOptions(ann_threshold=10)])
+@pytest.mark.parametrize(
+    "opts",
+    [
+        DenseOptions(),
+        DenseOptions(storage="int8"),
+        DenseOptions(dim=8),
+        DenseOptions(ann_threshold=10),
+    ],
+)
 def test_dense_index_variants_agree_with_exact_search(opts: DenseOptions) -> None:
     rng = np.random.default_rng(0)
     base = rng.normal(size=(200, 32)).astype(np.float32)

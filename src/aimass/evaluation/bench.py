@@ -188,7 +188,8 @@ def bench_faq(
 ) -> dict[str, Any]:
     """FAQ retrieval. The bank indexes every way each FAQ is asked: its question plus the
     labelled training queries; without ``train``/``dev`` it is zero-shot (the bank alone)."""
-    from aimass.runtime.faq_bank import FaqBank
+    from aimass.retrieval.faq import FaqIndex
+    from aimass.retrieval.fusion import Fusion, fit_weight
     from aimass.schemas import Faq
     from aimass.training.data import MatchingData, TaskData
     from aimass.training.trainer import train as train_model
@@ -208,15 +209,28 @@ def bench_faq(
     faqs = [Faq(id=e.id, questions=bank[e.id], answer=e.answer) for e in entries]
     runtime = {"faqs": [f.model_dump(exclude={"source"}) for f in faqs]}
     predictor, path, tmp = _save_and_load(result, config, model_out, runtime)
-    index = FaqBank(faqs, predictor.embed([q for f in faqs for q in f.questions]))
+    index = FaqIndex(faqs, predictor.embed)
+    k = len(faqs)
 
-    def search(texts: list[str]) -> list[list[str]]:
-        hits = index.search(predictor.embed(texts), k=len(faqs))
-        return [[h.faq.id for h in row] for row in hits]
+    def search(texts: list[str], fusion: Fusion | None = None) -> list[list[str]]:
+        rows = index.search(texts, k=k, query_vectors=predictor.embed(texts), fusion=fusion)
+        return [[h.faq.id for h in row] for row in rows]
 
+    # The hybrid's lexical weight is fitted on dev; each leg alone is measured in the same run.
+    fusion, fusion_dev = Fusion("weighted", 0.1), {}
+    if dv:
+        fusion, fusion_dev = fit_weight(
+            lambda f: search([q.text for q in dv], f), [q.faq_id for q in dv]
+        )
+    index.fusion = fusion
     texts = [q.text for q in te]
-    metrics = faq_metrics(search(texts), [q.faq_id for q in te])
+    golds = [q.faq_id for q in te]
+    metrics = faq_metrics(search(texts), golds)
+    legs = {name: faq_metrics(search(texts, Fusion(name)), golds) for name in ("dense", "lexical")}
     metrics.update(
+        fusion=fusion.to_dict(),
+        fusion_dev_mrr=fusion_dev,
+        legs=legs,
         train_seconds=round(result.train_seconds, 1),
         model_mb=_dir_mb(path),
         latency_ms_p50=_latency_p50(lambda t: search([t]), texts),

@@ -124,7 +124,9 @@ class DenseIndex:
         if self._hnsw is None:
             self._hnsw = hnswlib.Index(space="ip", dim=v.shape[1])
             self._hnsw.init_index(
-                max_elements=max(1024, 2 * len(self._alive)), ef_construction=o.ef_construction, M=o.m
+                max_elements=max(1024, 2 * len(self._alive)),
+                ef_construction=o.ef_construction,
+                M=o.m,
             )
             self._hnsw.set_ef(o.ef_search)
             # everything stored so far goes in first (the index just crossed the threshold)
@@ -167,7 +169,10 @@ class DenseIndex:
             q = self.project(query_vectors)
             self._hnsw.set_ef(max(self.options.ef_search, n))
             labels, dist = self._hnsw.knn_query(q, k=n)
-            return [(lab.astype(np.int64), (1.0 - d).astype(np.float32)) for lab, d in zip(labels, dist, strict=True)]
+            return [
+                (lab.astype(np.int64), (1.0 - d).astype(np.float32))
+                for lab, d in zip(labels, dist, strict=True)
+            ]
         sim = self.scores(query_vectors)
         out = []
         for row in sim:

@@ -82,7 +82,9 @@ def fit_weight(
     best: tuple[float, Fusion] | None = None
     for w in grid:
         f = Fusion("weighted", w)
-        mrr = float(np.mean([reciprocal_rank(r, g) for r, g in zip(rank_with(f), golds, strict=True)]))
+        mrr = float(
+            np.mean([reciprocal_rank(r, g) for r, g in zip(rank_with(f), golds, strict=True)])
+        )
         scores[f"weighted:{w:g}"] = mrr
         if best is None or mrr > best[0] + 1e-9:
             best = (mrr, f)

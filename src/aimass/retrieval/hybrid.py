@@ -94,7 +94,9 @@ class HybridIndex:
                 self.dense.delete(positions)
         return len(positions)
 
-    def replace(self, group: str, entries: Sequence[Entry], vectors: np.ndarray | None = None) -> None:
+    def replace(
+        self, group: str, entries: Sequence[Entry], vectors: np.ndarray | None = None
+    ) -> None:
         self.remove(group)
         self.add(entries, vectors)
 
@@ -132,7 +134,9 @@ class HybridIndex:
         self, query: str, qv: np.ndarray | None, k: int, fusion: Fusion, candidates: int
     ) -> list[GroupHit]:
         n = len(self._entries)
-        lex_all = self.lexical.scores(query) if fusion.method != "dense" else np.zeros(n, np.float32)
+        lex_all = (
+            self.lexical.scores(query) if fusion.method != "dense" else np.zeros(n, np.float32)
+        )
         pos: set[int] = set()
         # lexical candidates
         matched = np.flatnonzero(lex_all > 0)
@@ -141,7 +145,7 @@ class HybridIndex:
         pos.update(int(p) for p in matched)
         dense_of: dict[int, float] = {}
         if qv is not None and self.dense is not None:
-            (idx, sims), = self.dense.top(qv[None, :], candidates)
+            ((idx, sims),) = self.dense.top(qv[None, :], candidates)
             for p, s in zip(idx, sims, strict=True):
                 dense_of[int(p)] = float(s)
             pos.update(dense_of)

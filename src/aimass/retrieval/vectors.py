@@ -33,7 +33,9 @@ class VectorCache:
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         keys = [text_key(t) for t in texts]
-        todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._store))
+        todo = list(
+            dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self._store)
+        )
         if todo:
             vecs = self._embed(todo)
             for t, v in zip(todo, vecs, strict=True):
@@ -54,7 +56,11 @@ class VectorCache:
         try:
             with open(tmp, "wb") as f:
                 if items:
-                    np.savez(f, keys=np.array([k for k, _ in items]), vectors=np.stack([v for _, v in items]))
+                    np.savez(
+                        f,
+                        keys=np.array([k for k, _ in items]),
+                        vectors=np.stack([v for _, v in items]),
+                    )
                 else:
                     np.savez(f, keys=np.array([], dtype=str), vectors=np.zeros((0, 0), np.float32))
             os.replace(tmp, self.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from pathlib import Path
@@ -11,11 +12,21 @@ import numpy as np
 
 from aimass.config.project import Replies, Thresholds
 from aimass.errors import InputError
+from aimass.policy import Policy, Turn
+from aimass.runtime.content import ContentStore, content_dir_for
 from aimass.runtime.decide import IntentInfo, decide
-from aimass.runtime.faq_bank import FaqBank
 from aimass.runtime.predictor import Predictor, TorchPredictor
 from aimass.runtime.scope import classify, oos_threshold
-from aimass.schemas import Faq, FaqMatch, IntentScore, Response, TagScore
+from aimass.schemas import (
+    Faq,
+    FaqMatch,
+    Highlight,
+    IntentScore,
+    KbDocument,
+    KbMatch,
+    Response,
+    TagScore,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +34,7 @@ MAX_CHARS = 2000  # the same limit validation applies to training examples (AM11
 
 
 class Assistant:
-    def __init__(self, predictor: Predictor) -> None:
+    def __init__(self, predictor: Predictor, *, content_dir: Path | None = None) -> None:
         self.predictor = predictor
         files = predictor.files
         rt: dict[str, Any] = files.runtime
@@ -38,8 +49,20 @@ class Assistant:
         }
         self.calibration = files.calibration
         self.model_version = str(files.manifest.get("model_version", ""))
-        faqs = [Faq.model_validate(f) for f in rt.get("faqs", [])]
-        self.faq_bank = self._build_faq_bank(faqs)
+        # Edited content (admin console, API) wins over what was trained with.
+        self.content = ContentStore(content_dir) if content_dir is not None else None
+        edited = self.content.faqs() if self.content is not None else None
+        faqs = edited if edited is not None else [Faq.model_validate(f) for f in rt.get("faqs", [])]
+        edited_kb = self.content.kb() if self.content is not None else None
+        docs = (
+            edited_kb
+            if edited_kb is not None
+            else [KbDocument.model_validate(d) for d in rt.get("kb", [])]
+        )
+        self._build_indexes(faqs, docs)
+        # The bot's rules (policy.yaml, stored at training or by `aimass policy apply`).
+        self.policy = Policy.from_runtime(rt.get("policy"), handoff_reply=self.replies.handoff)
+        self.policy.prepare(self.predictor.embed)
 
     @classmethod
     def load(cls, path: str | Path, *, threads: int | None = None) -> Assistant:
@@ -52,7 +75,7 @@ class Assistant:
             predictor = OnnxPredictor(Path(path), threads=threads)
         else:
             predictor = TorchPredictor(Path(path), threads=threads)
-        return cls(predictor)
+        return cls(predictor, content_dir=content_dir_for(Path(path)))
 
     # ------------------------------------------------------------------ public
 
@@ -80,9 +103,17 @@ class Assistant:
         tag_probs = (
             self.predictor.tag_probabilities(clean) if self.predictor.has("profile") else None
         )
+        query_vectors = (
+            self.predictor.embed(clean) if len(self.faq_index) or len(self.kb_index) else None
+        )
         faq_hits = (
-            self.faq_bank.search(self.predictor.embed(clean), k=5)
-            if len(self.faq_bank)
+            self.faq_index.search(clean, k=5, query_vectors=query_vectors)
+            if len(self.faq_index)
+            else [[] for _ in clean]
+        )
+        kb_hits = (
+            self.kb_index.search(clean, k=3, query_vectors=query_vectors)
+            if len(self.kb_index)
             else [[] for _ in clean]
         )
         elapsed = (time.perf_counter() - started) * 1000 / max(n, 1)
@@ -90,27 +121,45 @@ class Assistant:
         for i, text in enumerate(clean):
             language = language_of(text)
             intents, oos = self._intents(intent_probs[i] if intent_probs is not None else None)
-            faqs = self._faq_matches(faq_hits[i], language)
-            decision = decide(
-                intents=intents,
-                out_of_scope=oos,
-                faqs=faqs,
-                language=language,
-                thresholds=self.thresholds,
-                replies=self.replies,
-                intent_info=self.intent_info,
-                handoff_intents=self.handoff_intents,
-                faq_titles={h.faq.id: _title(h.faq, language) for h in faq_hits[i]},
+            faqs = self._faq_matches(text, faq_hits[i], language)
+            tags = self._tags(tag_probs[i] if tag_probs is not None else None)
+            # The policy's rules run first; decide() is its last, default step.
+            ruled = self.policy.decide(
+                Turn(
+                    text=text,
+                    language=language,
+                    intents=intents,
+                    out_of_scope=oos,
+                    tags=tags,
+                    faqs=faqs,
+                    session_id=session_ids[i],
+                    user_id=user_ids[i],
+                    default=functools.partial(
+                        decide,
+                        intents=intents,
+                        out_of_scope=oos,
+                        faqs=faqs,
+                        language=language,
+                        thresholds=self.thresholds,
+                        replies=self.replies,
+                        intent_info=self.intent_info,
+                        handoff_intents=self.handoff_intents,
+                        faq_titles={h.faq.id: _title(h.faq, language) for h in faq_hits[i]},
+                    ),
+                )
             )
+            decision = ruled.decision
             out.append(
                 Response(
                     text=text,
                     language=language,
                     intents=intents,
                     out_of_scope=oos,
-                    tags=self._tags(tag_probs[i] if tag_probs is not None else None),
+                    tags=tags,
                     faqs=faqs,
+                    kb=self._kb_matches(text, kb_hits[i]),
                     decision=decision,
+                    redacted_text=ruled.redacted_text,
                     user_id=user_ids[i],
                     session_id=session_ids[i],
                     model_version=self.model_version,
@@ -121,12 +170,87 @@ class Assistant:
 
     # ------------------------------------------------------------------ parts
 
-    def _build_faq_bank(self, faqs: list[Faq]) -> FaqBank:
-        faqs = [f for f in faqs if f.questions]
-        if not faqs:
-            return FaqBank([], np.zeros((0, 1), dtype=np.float32))
-        variants = [q for f in faqs for q in f.questions]
-        return FaqBank(faqs, self.predictor.embed(variants))
+    def _build_indexes(self, faqs: list[Faq], docs: list[KbDocument]) -> None:
+        from aimass.retrieval.faq import FaqIndex
+        from aimass.retrieval.fusion import Fusion
+        from aimass.retrieval.kb import KbIndex
+        from aimass.retrieval.vectors import VectorCache
+
+        def cache(kind: str) -> VectorCache:
+            path = (
+                self.content.vectors_path(self.model_version, kind)
+                if self.content is not None
+                else None
+            )
+            return VectorCache(lambda texts: self.predictor.embed(texts, kind=kind), path)
+
+        self._faq_vectors = cache("query")
+        self._kb_vectors = cache("passage")
+        self.faq_index = FaqIndex(
+            [f for f in faqs if f.questions],
+            self._faq_vectors,
+            fusion=Fusion.from_dict(self.calibration.get("faq_fusion")),
+        )
+        self.kb_index = KbIndex(
+            docs, self._kb_vectors, fusion=Fusion.from_dict(self.calibration.get("kb_fusion"))
+        )
+        self._save_vectors()
+
+    def _save_vectors(self) -> None:
+        try:
+            self._faq_vectors.save()
+            self._kb_vectors.save()
+        except OSError as e:  # a read-only artifact still serves; it just re-embeds next time
+            log.warning("could not cache embeddings: %s", e)
+
+    # ------------------------------------------------------------------ content
+
+    def search_faqs(self, text: str, k: int = 5) -> list[FaqMatch]:
+        clean = check_message(text)
+        (hits,) = self.faq_index.search([clean], k=k) if len(self.faq_index) else ([],)
+        return self._faq_matches(clean, hits, language_of(clean))
+
+    def search_kb(self, text: str, k: int = 5) -> list[KbMatch]:
+        clean = check_message(text)
+        (hits,) = self.kb_index.search([clean], k=k) if len(self.kb_index) else ([],)
+        return self._kb_matches(clean, hits)
+
+    def upsert_faq(self, faq: Faq) -> None:
+        """Add or replace an FAQ; the change is searchable at once and persisted."""
+        if not faq.questions:
+            raise InputError(
+                f"FAQ {faq.id!r} has no question", code="AM107", hint="add at least one question"
+            )
+        self.faq_index.upsert(faq)
+        self._persist_faqs()
+
+    def delete_faq(self, faq_id: str) -> bool:
+        gone = self.faq_index.delete(faq_id)
+        if gone:
+            self._persist_faqs()
+        return gone
+
+    def upsert_document(self, doc: KbDocument) -> int:
+        """Add or replace a knowledge-base document; returns how many passages it became."""
+        n = self.kb_index.upsert(doc)
+        self._persist_kb()
+        return n
+
+    def delete_document(self, doc_id: str) -> bool:
+        gone = self.kb_index.delete(doc_id)
+        if gone:
+            self._persist_kb()
+        return gone
+
+    def _persist_faqs(self) -> None:
+        if self.content is not None:
+            self.content.write_faqs(list(self.faq_index.faqs.values()))
+        self._save_vectors()
+
+    def _persist_kb(self) -> None:
+        if self.content is not None:
+            self.content.write_kb(self.kb_index.documents())
+        self._save_vectors()
 
     def _intents(self, probs: np.ndarray | None, k: int = 5) -> tuple[list[IntentScore], bool]:
         if probs is None:
@@ -150,7 +274,7 @@ class Assistant:
         ]
         return sorted(tags, key=lambda t: -t.confidence)
 
-    def _faq_matches(self, hits: list[Any], language: str) -> list[FaqMatch]:
+    def _faq_matches(self, text: str, hits: list[Any], language: str) -> list[FaqMatch]:
         if not hits:
             return []
         from aimass.training.calibrate import match_confidence
@@ -160,22 +284,67 @@ class Assistant:
             "w_margin": 0.0,
             "bias": -21.25,
         }
-        scores = np.array([h.score for h in hits])
+        scores = np.array([h.hit.dense for h in hits])
         others = np.array(
             [np.max(np.delete(scores, i)) if len(scores) > 1 else 0.0 for i in range(len(scores))]
         )
         conf = match_confidence(params, scores, scores - others)
-        return [
-            FaqMatch(
-                faq_id=h.faq.id,
-                score=round(h.score, 4),
-                confidence=float(np.clip(c, 0, 1)),
-                matched_question=h.variant,
-                answer=h.faq.answer_for(language),
-                category=h.faq.category,
+        out = []
+        for h, c in zip(hits, conf, strict=True):
+            mine, theirs = _spans(text, h.variant)
+            out.append(
+                FaqMatch(
+                    faq_id=h.faq.id,
+                    score=round(h.hit.dense, 4),
+                    confidence=float(np.clip(c, 0, 1)),
+                    matched_question=h.variant,
+                    answer=h.faq.answer_for(language),
+                    category=h.faq.category,
+                    lexical=round(h.hit.lexical, 4),
+                    fused=round(h.hit.fused, 4),
+                    highlights=mine,
+                    matched_highlights=theirs,
+                )
             )
-            for h, c in zip(hits, conf, strict=True)
-        ]
+        return out
+
+    def _kb_matches(self, text: str, hits: list[Any]) -> list[KbMatch]:
+        from aimass.training.calibrate import match_confidence
+
+        if not hits:
+            return []
+        params = (
+            self.calibration.get("kb_confidence")
+            or self.calibration.get("faq_confidence")
+            or {
+                "w_score": 25.0,
+                "w_margin": 0.0,
+                "bias": -21.25,
+            }
+        )
+        scores = np.array([h.hit.dense for h in hits])
+        others = np.array(
+            [np.max(np.delete(scores, i)) if len(scores) > 1 else 0.0 for i in range(len(scores))]
+        )
+        conf = match_confidence(params, scores, scores - others)
+        out = []
+        for h, c in zip(hits, conf, strict=True):
+            p = h.passage
+            _, theirs = _spans(text, p.text)
+            out.append(
+                KbMatch(
+                    doc_id=p.doc_id,
+                    passage_id=p.passage_id,
+                    title=p.title,
+                    section=" > ".join(p.heading_path) or None,
+                    text=p.text,
+                    score=round(h.hit.fused, 4),
+                    confidence=float(np.clip(c, 0, 1)),
+                    source=h.source,
+                    highlights=theirs or [Highlight(start=s, end=e) for s, e in h.best_sentence],
+                )
+            )
+        return out
 
 
 def check_message(text: Any) -> str:
@@ -205,3 +374,14 @@ def _title(faq: Faq, language: str) -> str:
         if language_of(q) == language:
             return q
     return faq.questions[0]
+
+
+def _spans(query: str, other: str) -> tuple[list[Highlight], list[Highlight]]:
+    """Which characters of the message and of the matched text share a term (for highlighting)."""
+    from aimass.text import matching_spans
+
+    mine, theirs = matching_spans(query, other)
+    return (
+        [Highlight(start=s, end=e) for s, e in mine],
+        [Highlight(start=s, end=e) for s, e in theirs],
+    )

@@ -18,9 +18,12 @@ from aimass.schemas.response import (
     Decision,
     DecisionKind,
     FaqMatch,
+    Highlight,
     IntentScore,
+    KbMatch,
     Response,
     TagScore,
+    TraceStep,
 )
 
 __all__ = [
@@ -30,9 +33,11 @@ __all__ = [
     "Example",
     "Faq",
     "FaqMatch",
+    "Highlight",
     "Intent",
     "IntentScore",
     "KbDocument",
+    "KbMatch",
     "LookupTable",
     "ProfileExample",
     "ProfileTag",
@@ -40,4 +45,5 @@ __all__ = [
     "Source",
     "Synonym",
     "TagScore",
+    "TraceStep",
 ]

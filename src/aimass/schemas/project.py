@@ -81,7 +81,7 @@ class KbDocument(_Record):
     id: str
     title: str
     text: str
-    format: str  # md | txt | html | pdf
+    format: str  # md | txt | html | pdf | docx
     path: str  # relative to the project root
     language: str | None = None
 

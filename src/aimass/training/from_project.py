@@ -34,6 +34,8 @@ def task_data_from_project(project: BotProject) -> TaskData:
 
 def runtime_from_project(project: BotProject) -> dict[str, Any]:
     """What the assistant answers with; stored in the artifact's runtime.json."""
+    from aimass.policy.artifact import project_policy
+
     cfg = project.config
     return {
         "name": cfg.name,
@@ -46,6 +48,10 @@ def runtime_from_project(project: BotProject) -> dict[str, Any]:
             for i in project.intents
         },
         "faqs": [f.model_dump(exclude={"source"}) for f in project.faqs],
+        # documents go in whole; the runtime splits them into passages when it loads
+        "kb": [d.model_dump() for d in project.kb],
+        # the project's policy.yaml, validated, word lists inlined (None: the default rule)
+        "policy": project_policy(project.root),
     }
 
 
@@ -62,6 +68,9 @@ def train_project(
     from aimass.training.trainer import train
 
     project = load_project(Path(project_dir))
+    from aimass.policy.artifact import project_policy
+
+    project_policy(project.root)  # an invalid policy.yaml fails now, not after training
     config = TrainConfig.model_validate(
         {**project.config.training.model_dump(), **(overrides or {})}
     )
