@@ -152,3 +152,18 @@ def test_worst_intents_from_a_dev_file(trained: tuple[Path, Path], tmp_path: Pat
     report = json.loads(result.output)
     assert report["scored_on"] == f"dev: {dev}" and len(report["intents"]) == 2
     assert set(report["intent_scores"]) == set(report["intents"])
+
+
+def test_a_model_of_another_project_is_refused(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    _, model = trained
+    content = ProjectContent(
+        intents=[
+            Intent(name="greet", examples=[Example(text="hello"), Example(text="hi there")]),
+            Intent(name="bye", examples=[Example(text="goodbye"), Example(text="see you")]),
+        ]
+    )
+    config = ProjectConfig(name="other", languages=["en"], min_examples_per_intent=2)
+    other = write_project(tmp_path / "other", content, config=config)
+    out = tmp_path / "o.yaml"
+    result = runner.invoke(app, ["augment", str(other), "-m", str(model), "-o", str(out)])
+    assert result.exit_code == 1 and "AM544" in result.output and not out.exists()

@@ -108,6 +108,12 @@ def augment_project(
     known = set(scorer.intent_labels)
     project_intents = [i for i in project.intent_names() if i in known]
     missing = [i for i in project.intent_names() if i not in known]
+    if not project_intents:
+        raise TrainingError(
+            "the model knows none of the project's intents, so it cannot check their examples",
+            code="AM544",
+            hint="pass the model trained on this project (--model), or train it first",
+        )
     if missing:
         log.warning("the model does not know %s; they are not augmented", ", ".join(missing))
     scores, scored_on = None, None

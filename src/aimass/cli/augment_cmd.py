@@ -28,7 +28,9 @@ def augment(
     ),
     per_example: int = typer.Option(3, "--per-example", help="Augmented examples per example."),
     augmenters: str | None = typer.Option(
-        None, "--augmenters", help="Comma-separated augmenter names (default: all but width)."
+        None,
+        "--augmenters",
+        help="Comma-separated augmenter names (default: all but width and neighbour).",
     ),
     intents: str = typer.Option(
         "worst:10", "--intents", help="worst:K (lowest dev F1), all, or comma-separated names."
@@ -53,8 +55,8 @@ def augment(
 ) -> None:
     """Augment the intents the model gets most wrong and write the result for review.
 
-    Every candidate is kept only if the model still gives it the original intent with at least
-    --threshold confidence and it duplicates nothing; the report says what was rejected and why.
+    A candidate is kept only if the model still gives it the original intent (with at least the
+    threshold's confidence) and it duplicates nothing; the report says what was rejected, why.
     """
     setup_logging(verbose)
     from aimass.augment.project import augment_project
