@@ -155,3 +155,13 @@ def test_unknown_model_format_and_corrupt_onnx_are_refused(onnx_fp32: Path, tmp_
     with pytest.raises(ArtifactError) as e:
         Assistant.load(broken)
     assert e.value.code == "AM402"
+
+
+def test_load_predictor_picks_the_runtime_from_the_manifest(
+    torch_artifact: Path, onnx_fp32: Path
+) -> None:
+    from aimass.runtime.onnx_predictor import OnnxPredictor
+    from aimass.runtime.predictor import TorchPredictor, load_predictor
+
+    assert isinstance(load_predictor(onnx_fp32), OnnxPredictor)
+    assert isinstance(load_predictor(torch_artifact), TorchPredictor)

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from aimass.compress.layout import ONNX_FILE, ONNX_META
-from aimass.compress.quantize import CANDIDATES, latency_ms, quantize_int8, size_mb
+from aimass.compress.quantize import CANDIDATES, interleaved_latency, quantize_int8, size_mb
 from aimass.errors import ArtifactError, TrainingError
 from aimass.model.artifact import (
     MANIFEST,
@@ -100,9 +100,15 @@ def compress(
     threads: int | None = None,
     int8: bool = True,
     stages: Sequence[TorchStage] = (),
+    bench_texts: list[str] | None = None,
+    baselines: dict[str, Callable[[list[str]], Any]] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the chain; write the kept candidate to ``out``; return the report."""
+    """Run the chain; write the kept candidate to ``out``; return the report.
+
+    ``bench_texts`` are the messages latency is measured on (default: the first 64 of the
+    dev or probe texts); ``baselines`` are other models (text list in, anything out) timed
+    in turns with the stages, reported under ``"baselines"`` (a benchmark's reference)."""
     import torch
 
     say = progress or (lambda _m: None)
@@ -116,16 +122,19 @@ def compress(
 
     reference = TorchPredictor(artifact)
     evalset = _eval_set(reference.files.runtime, dev)
-    bench_texts = (evalset.texts + PROBE_TEXTS)[:64]
+    bench_texts = bench_texts or (evalset.texts + PROBE_TEXTS)[:64]
     say(f"torch-fp32: measuring on {len(evalset.texts)} texts")
     ref_out = _predictions(reference, evalset)
+    runners: dict[str, Callable[[list[str]], Any]] = dict(baselines or {})
+    runners["torch-fp32"] = torch_runner(reference.model, reference.enc)
     results = [
         StageResult(
             "torch-fp32",
             "torch",
             size_mb(artifact / "model.safetensors"),
             size_mb(artifact),
-            **_lat(latency_ms(torch_runner(reference.model, reference.enc), bench_texts)),
+            0.0,
+            0.0,
             metrics=_metrics(ref_out, ref_out, evalset),
             status="reference",
         )
@@ -134,17 +143,8 @@ def compress(
     for stage in stages:  # distillation / pruning plug in here
         say(f"{stage.name}: running")
         model, enc = stage.apply(model, enc, reference.files)
-        results.append(
-            StageResult(
-                stage.name,
-                "torch",
-                0.0,
-                0.0,
-                **_lat(latency_ms(torch_runner(model, enc), bench_texts)),
-                metrics={},
-                status="candidate",
-            )
-        )
+        runners[stage.name] = torch_runner(model, enc)
+        results.append(StageResult(stage.name, "torch", 0.0, 0.0, 0.0, 0.0, metrics={}))
 
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".work-{out.name}-", dir=out.parent))
@@ -172,19 +172,26 @@ def compress(
         for name, folder in candidates:
             say(f"{name}: measuring")
             pred = _onnx_predictor(folder, threads)
+            runners[name] = lambda t, p=pred: p.outputs(t, cache=False)
             res = StageResult(
                 name,
                 "onnxruntime",
                 size_mb(folder / ONNX_FILE),
                 size_mb(folder),
-                **_lat(latency_ms(lambda t, p=pred: p.outputs(t, cache=False), bench_texts)),
+                0.0,
+                0.0,
                 metrics=_metrics(_predictions(pred, evalset), ref_out, evalset),
                 parity=parity(torch_run, lambda t, p=pred: p.outputs(t, cache=False), probe),
             )
             results.append(res)
+        say(f"latency of {len(runners)} models, measured in turns")
+        latency = interleaved_latency(runners, bench_texts)
+        for r in results:
+            r.b1_ms, r.b32_ms = latency[r.name]["b1_ms"], latency[r.name]["b32_ms"]
         _judge(results, max_accuracy_drop, evalset)
         kept = next(r for r in results if r.status == "kept")
         report = _report(artifact, out, results, kept, evalset, max_accuracy_drop, threads)
+        report["baselines"] = {n: latency[n] for n in baselines or {}}
         with AtomicDirectory(out) as tmp:
             shutil.copytree(work / kept.name, tmp, dirs_exist_ok=True)
             meta = json.loads((tmp / ONNX_META).read_text(encoding="utf-8"))
@@ -252,10 +259,6 @@ def _onnx_predictor(folder: Path, threads: int) -> Any:
 
 
 # ------------------------------------------------------------------ measuring
-
-
-def _lat(lat: dict[str, float]) -> dict[str, float]:
-    return {"b1_ms": lat["b1_ms"], "b32_ms": lat["b32_ms"]}
 
 
 def _eval_set(runtime: dict[str, Any], dev: Path | None) -> EvalSet:

@@ -72,3 +72,16 @@ class TorchPredictor:
         return embeddings(
             self.model, self.enc, texts, kind="passage" if kind == "passage" else "query"
         )
+
+
+def load_predictor(path: Path, threads: int | None = None) -> Predictor:
+    """The predictor an artifact is served with: ONNX Runtime for one written by
+    ``aimass compress`` (manifest ``model_format: onnx``; no torch imported), torch
+    otherwise. Evaluation and benchmarks use it to measure the model as served."""
+    from aimass.model.artifact import model_format_of
+
+    if model_format_of(Path(path)) == "onnx":
+        from aimass.runtime.onnx_predictor import OnnxPredictor
+
+        return OnnxPredictor(Path(path), threads=threads)
+    return TorchPredictor(Path(path), threads=threads)
