@@ -125,6 +125,7 @@ def test(
             project_config.replies,
             project_config.handoff_intents,
         )
+        config = policy.config
     else:
         from aimass.runtime.assistant import Assistant
 

@@ -69,6 +69,8 @@ class Match(_Strict):
 
 
 Replies = dict[str, str]  # by language: zh, en, or default
+PiiKind = Literal["mobile", "id_card", "bank_card", "email"]
+_ALL_PII: tuple[PiiKind, ...] = ("mobile", "id_card", "bank_card", "email")
 
 
 class _Rule(_Strict):
@@ -113,9 +115,7 @@ class RedactRule(_Rule):
     """Mask personal data in what is stored and shown (the trace lists the kinds found)."""
 
     type: Literal["redact"]
-    kinds: list[Literal["mobile", "id_card", "bank_card", "email"]] = Field(
-        default_factory=lambda: ["mobile", "id_card", "bank_card", "email"]
-    )
+    kinds: list[PiiKind] = Field(default_factory=lambda: list(_ALL_PII))
     mask: str = "[{KIND}]"  # {kind} / {KIND}: the kind's name
 
 

@@ -320,8 +320,8 @@ def _check(config: PolicyConfig, raw: LDict, root: Path, file: str) -> list[Prob
                     hint="add `tags: [complaint_risk]`",
                 )
             )
-        for j, pattern in enumerate(rule.tests):
-            if not pattern.text.strip():
+        for j, case in enumerate(rule.tests):
+            if not case.text.strip():
                 problems.append(
                     Problem(
                         "AM131",

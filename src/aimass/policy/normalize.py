@@ -22,8 +22,11 @@ __all__ = ["Normalized", "normalize", "normalize_plain"]
 
 
 class Normalized(Protocol):
-    original: str
-    text: str
+    @property
+    def original(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original ``[start, end)`` covering normalised ``[start, end)``."""
