@@ -1,7 +1,8 @@
 """The simple decision rule: answer, clarify, hand off, or fall back.
 
-The trust issue replaces this with the full policy (rules, escalation triggers, traces);
-this rule stays as its default "decide by confidence" step.
+The bot's policy (``aimass.policy``, from ``policy.yaml``: pinned answers, blocked topics,
+sensitive words, redaction, escalation triggers, with a trace) runs first; this rule is its
+last, default "decide by confidence" step (``type: confidence``).
 
 1. The top intent is a hand-off intent (e.g. ``human_agent``)  -> hand off.
 2. Out of scope (``oos`` predicted, or the top in-scope probability under the dev-fitted
