@@ -9,7 +9,8 @@ itself, so nothing unchanged is ever counted as augmented.
 Augmenters are registered by name in ``AUGMENTERS`` as factories taking an
 ``AugmentContext`` (the project's lookup tables and synonyms, an optional embedding source),
 because some need data from the project to be built. Same name, same behaviour: a changed
-behaviour gets a new name.
+behaviour gets a new name. (A plain dict, not ``aimass.registry.Registry``: an unknown name
+here is a typo on the command line, AM540, not an artifact from a newer AI Mass, AM401.)
 
 Randomness is always a ``random.Random`` seeded from ``(seed, augmenter name, text)`` through
 a stable hash (``rng_for``), so an example's augmentations do not depend on which other

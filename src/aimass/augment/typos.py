@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import random
 from collections import defaultdict
+from typing import Any
 
 from aimass.augment.base import AugmentContext, register
 from aimass.augment.sampling import SamplingAugmenter
@@ -43,7 +44,10 @@ def readings(text: str) -> list[str | None]:
     """The tone-numbered pinyin of each character in context (``None`` for a non-Han one)."""
     from pypinyin import Style, pinyin
 
-    items = pinyin(text, style=Style.TONE3, errors=lambda s: [[None] for _ in s])
+    def one_per_char(run: str) -> Any:  # pypinyin documents (and accepts) a list per char
+        return [[None] for _ in run]
+
+    items = pinyin(text, style=Style.TONE3, errors=one_per_char)
     flat = [item[0] for item in items]
     if len(flat) != len(text):  # never misalign characters and readings
         return [None] * len(text)
