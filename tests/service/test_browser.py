@@ -1,0 +1,210 @@
+"""The chat widget and the admin console in real headless Chromium (Debian's /usr/bin/chromium,
+driven by Playwright; no browser is downloaded) against a uvicorn server on 127.0.0.1.
+
+Screenshots go to $AIMASS_TEST_ARTIFACTS (else the test's tmp folder)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aimass.service.app import create_app
+from aimass.service.settings import Settings
+from aimass.storage.pgtemp import free_port
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    for p in (os.environ.get("AIMASS_CHROMIUM", ""), "/usr/bin/chromium", shutil.which("chromium")):
+        if p and Path(p).exists():
+            return p
+    pytest.fail(
+        "Debian's chromium is needed for the browser tests: run `sudo scripts/system-deps.sh` "
+        "(or `apt-get install -y chromium`), or set AIMASS_CHROMIUM",
+        pytrace=False,
+    )
+
+
+class Server:
+    """uvicorn serving the app in a thread of this process (the model is loaded once)."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def site(artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("browser")
+    app = create_app(Settings(model=str(artifact), database_url=f"sqlite:///{tmp / 'b.db'}"))
+    store = app.state.ctx.store
+    keys = {s: store.create_key(s)[1] for s in ("client", "admin")}
+    shots = Path(os.environ.get("AIMASS_TEST_ARTIFACTS", "") or tmp / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with Server(app) as server:
+        yield {"url": server.url, "store": store, "keys": keys, "shots": shots, "app": app}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def feedback_rows(store: Any, turn_id: int) -> list[dict[str, Any]]:
+    return store.feedback_for(turn_id)
+
+
+def test_customer_chats_in_chinese_gives_thumbs_and_asks_for_a_person(
+    site: dict[str, Any], browser: Any
+) -> None:
+    page = browser.new_page(locale="zh-CN")
+    page.goto(f"{site['url']}/widget/?key={site['keys']['client']}&lang=zh&user=web-zh")
+    assert page.locator("[data-testid=handoff]").inner_text() == "转人工"
+    page.fill("[data-testid=input]", "我想退货怎么办")
+    page.click("[data-testid=send]")
+    bot = page.locator("[data-testid=bot-message]").first
+    bot.wait_for(timeout=20000)
+    assert bot.locator(".am-bubble").inner_text() == "请在订单页申请退货。"
+    turn_id = int(bot.get_attribute("data-turn-id"))
+    bot.locator("[data-testid=thumb-up]").click()
+    page.wait_for_selector("[data-testid=thumb-up][aria-pressed=true]", timeout=10000)
+    rows = feedback_rows(site["store"], turn_id)
+    assert [(r["kind"], r["value"]) for r in rows] == [("thumbs", "up")]
+    page.click("[data-testid=handoff]")
+    page.wait_for_selector("[data-testid=handoff-requested]", timeout=10000)
+    page.screenshot(path=str(site["shots"] / "widget-zh.png"), full_page=True)
+    conv = site["store"].conversation(site["store"].decision(turn_id)["conversation_id"])
+    assert conv["status"] == "handoff" and conv["user_id"] == "web-zh"
+    assert any(h["conversation_id"] == conv["id"] for h in site["store"].list_handoffs("waiting"))
+    page.close()
+
+
+def test_customer_chats_in_english_and_gives_a_thumbs_down(
+    site: dict[str, Any], browser: Any
+) -> None:
+    page = browser.new_page(locale="en-US")
+    page.goto(f"{site['url']}/widget/#key={site['keys']['client']}")  # language from the browser
+    assert page.locator("[data-testid=handoff]").inner_text() == "Talk to a person"
+    page.fill("[data-testid=input]", "where is my parcel")
+    page.press("[data-testid=input]", "Enter")
+    bot = page.locator("[data-testid=bot-message]").first
+    bot.wait_for(timeout=20000)
+    assert bot.locator(".am-bubble").inner_text() == "Tracking is on the order page."
+    bot.locator("[data-testid=thumb-down]").click()
+    page.wait_for_selector("[data-testid=thumb-down][aria-pressed=true]", timeout=10000)
+    turn_id = int(bot.get_attribute("data-turn-id"))
+    assert [r["value"] for r in feedback_rows(site["store"], turn_id)] == ["down"]
+    page.screenshot(path=str(site["shots"] / "widget-en.png"), full_page=True)
+    page.close()
+
+
+def test_embed_script_opens_the_widget_in_an_iframe(site: dict[str, Any], browser: Any) -> None:
+    page = browser.new_page()
+    shop = site["url"] + "/shop.html"  # a shop page (served by the test) embedding the widget
+    page.route(
+        shop,
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<html lang="zh"><body><h1>Shop</h1><script src="{site["url"]}/widget/embed.js" '
+            f'data-key="{site["keys"]["client"]}"></script></body></html>',
+        ),
+    )
+    page.goto(shop)
+    page.click("text=在线客服")
+    frame = page.frame_locator("iframe")
+    frame.locator("[data-testid=handoff]").wait_for(timeout=10000)
+    assert frame.locator("[data-testid=handoff]").inner_text() == "转人工"
+    page.close()
+
+
+def test_console_shows_the_conversation_and_the_handoff_queue(
+    site: dict[str, Any], browser: Any
+) -> None:
+    page = browser.new_page()
+    page.goto(f"{site['url']}/console/#key={site['keys']['admin']}")
+    page.wait_for_selector("[data-testid=cards] .card", timeout=10000)
+    assert "containment" in page.locator("[data-testid=cards]").inner_text()
+    page.click("[data-tab=conversations]")
+    row = page.locator("[data-testid=conversation-row]", has_text="web-zh")
+    row.wait_for(timeout=10000)
+    row.click()
+    turn = page.locator("[data-testid=turn]").first
+    turn.wait_for(timeout=10000)
+    assert "我想退货怎么办" in turn.inner_text() and "decided by" in turn.inner_text()
+    assert "feedback: thumbs up" in turn.inner_text()
+    page.screenshot(path=str(site["shots"] / "console-conversation.png"), full_page=True)
+    page.click("[data-tab=handoffs]")
+    hrow = page.locator("[data-testid=handoff-row]", has_text="web-zh")
+    hrow.wait_for(timeout=10000)
+    hrow.locator("text=Claim").click()
+    page.locator("#handoff-status").select_option("claimed")
+    page.locator("[data-testid=handoff-row]", has_text="claimed").wait_for(timeout=10000)
+    page.screenshot(path=str(site["shots"] / "console-handoffs.png"), full_page=True)
+    page.close()
+
+
+def test_console_faq_editor_and_test_this_question(site: dict[str, Any], browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(f"{site['url']}/console/#key={site['keys']['admin']}")
+    page.click("[data-tab=faqs]")
+    page.locator("[data-testid=faq-list] tbody tr").first.wait_for(timeout=10000)
+    form = page.locator("[data-testid=faq-form]")
+    form.locator("[name=id]").fill("gift-wrap")
+    form.locator("[name=questions]").fill("can you gift wrap my order\n可以包装成礼物吗")
+    form.locator("[name=en]").fill("Yes, gift wrapping is free.")
+    form.locator("[name=zh]").fill("可以，免费礼品包装。")
+    page.click("[data-testid=faq-save]")
+    page.wait_for_selector("text=saved gift-wrap", timeout=10000)
+    assert site["store"].get_content("faq", "gift-wrap")["answers"]["en"] == (
+        "Yes, gift wrapping is free."
+    )
+    page.fill("[data-testid=try-input]", "can you gift wrap my order")
+    page.click("[data-testid=try-form] button")
+    out = page.locator("[data-testid=try-out]")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=try-out]').textContent.length > 0", timeout=10000
+    )
+    text = out.inner_text()
+    assert "why:" in text
+    if hasattr(site["app"].state.ctx.holder.current, "upsert_faq"):
+        assert "FAQ gift-wrap" in text  # the edit is live: the next answer uses it
+    page.screenshot(path=str(site["shots"] / "console-faq.png"), full_page=True)
+    page.close()
