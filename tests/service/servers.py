@@ -9,11 +9,18 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from aimass.storage.pgtemp import free_port
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[bytes]
 
 
 @contextmanager
@@ -24,8 +31,8 @@ def running_server(
     home: Path,
     env: dict[str, str] | None = None,
     timeout: float = 90.0,
-) -> Iterator[str]:
-    """``aimass serve TARGET`` in a subprocess; yields its base URL once /readyz answers."""
+) -> Iterator[Server]:
+    """``aimass serve TARGET`` in a subprocess; yields it once /readyz answers."""
     port = free_port()
     log = home / f"server-{port}.log"
     full_env = {
@@ -69,7 +76,7 @@ def running_server(
             if time.monotonic() > deadline:
                 raise AssertionError(f"server not ready: {log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
-        yield base
+        yield Server(base, proc)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -3,14 +3,18 @@ processes sharing one PostgreSQL database behaving as one service."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+from servers import running_server
 
 from aimass.storage import pgtemp
 from aimass.storage.store import Store
-from servers import running_server
 
 
 @pytest.mark.slow
@@ -19,7 +23,8 @@ def test_aimass_serve_answers_over_http(artifact: Path, tmp_path: Path) -> None:
     store = Store(f"sqlite:///{db}")
     _, token = store.create_key("client")
     store.close()
-    with running_server(artifact, str(db), home=tmp_path) as base:
+    with running_server(artifact, str(db), home=tmp_path) as server:
+        base = server.url
         h = {"Authorization": f"Bearer {token}"}
         r = httpx.post(
             base + "/v1/turns", json={"message": "我想退货怎么办"}, headers=h, timeout=30
@@ -42,9 +47,10 @@ def test_two_servers_on_one_postgres_database_are_one_service(
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with (
-        running_server(artifact, url, home=tmp_path / "a") as a,
-        running_server(artifact, url, home=tmp_path / "b") as b,
+        running_server(artifact, url, home=tmp_path / "a") as server_a,
+        running_server(artifact, url, home=tmp_path / "b") as server_b,
     ):
+        a, b = server_a.url, server_b.url
         c = {"Authorization": f"Bearer {client}"}
         first = httpx.post(
             a + "/v1/turns",
@@ -74,3 +80,54 @@ def test_two_servers_on_one_postgres_database_are_one_service(
             assert httpx.post(f"{b}/v1/handoffs/{hid}/claim", headers=g).status_code in (200, 409)
         prof = httpx.get(b + "/v1/users/pg-u/profile", headers=g, timeout=30).json()
         assert prof["turns"] == 2
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_feedback_burst_loses_no_acknowledged_feedback(
+    artifact: Path, tmp_path: Path
+) -> None:
+    """A 201 means the feedback is committed: kill -9 in the middle of a burst, then every
+    acknowledged id is in the database."""
+    db = tmp_path / "svc.db"
+    store = Store(f"sqlite:///{db}")
+    _, token = store.create_key("client")
+    store.close()
+    h = {"Authorization": f"Bearer {token}"}
+    acked: list[int] = []
+    lock = threading.Lock()
+    with running_server(artifact, str(db), home=tmp_path) as server:
+        turn = httpx.post(server.url + "/v1/turns", json={"message": "hi"}, headers=h, timeout=30)
+        turn_id = turn.json()["turn_id"]
+        stop = threading.Event()
+
+        def burst() -> None:
+            with httpx.Client(timeout=10) as c:
+                while not stop.is_set():
+                    try:
+                        r = c.post(
+                            server.url + "/v1/feedback",
+                            json={"turn_id": turn_id, "kind": "thumbs", "value": "up"},
+                            headers=h,
+                        )
+                    except httpx.HTTPError:
+                        return  # the server is gone
+                    if r.status_code == 201:
+                        with lock:
+                            acked.append(r.json()["id"])
+
+        threads = [threading.Thread(target=burst) for _ in range(4)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(acked) < 40 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(server.proc.pid, signal.SIGKILL)  # mid-burst, no clean shutdown
+        server.proc.wait(timeout=10)
+        stop.set()
+        for t in threads:
+            t.join(timeout=15)
+    assert len(acked) >= 40
+    after = Store(f"sqlite:///{db}")
+    stored = {f["id"] for f in after.feedback_for(turn_id)}
+    after.close()
+    assert set(acked) <= stored
