@@ -434,3 +434,26 @@ def test_settings_from_environment() -> None:
         Settings.from_env({"AIMASS_RATE_BURST": "lots"})
     assert e.value.code == "AM805" and "AIMASS_RATE_BURST" in e.value.message
     assert json.loads(json.dumps(s.model_dump()))  # settings are plain data
+
+
+def test_an_edit_through_one_server_reaches_another_on_the_same_database(
+    artifact: Path, tmp_path: Path
+) -> None:
+    one = make_app(artifact, tmp_path, None, content_poll_s=0)
+    two = make_app(artifact, tmp_path, None, content_poll_s=0)  # its own model, same database
+    admin = one.state.ctx.store.create_key("admin")[1]
+    h = {"Authorization": f"Bearer {admin}"}
+    if not hasattr(two.state.ctx.holder.current, "upsert_faq"):
+        pytest.skip("the runtime cannot update FAQs in place")
+    with TestClient(one) as c1, TestClient(two) as c2:
+        faq = {"id": "gift-wrap", "questions": ["can you gift wrap my order"], "answer": "Yes."}
+        assert c1.put("/v1/admin/faqs/gift-wrap", json=faq, headers=h).json()["live"]
+        hits = c2.get("/v1/faqs/search", params={"q": "can you gift wrap my order"}, headers=h)
+        assert hits.json()[0]["faq_id"] == "gift-wrap"
+        c1.delete("/v1/admin/faqs/gift-wrap", headers=h)
+        hits = c2.get("/v1/faqs/search", params={"q": "can you gift wrap my order"}, headers=h)
+        assert all(m["faq_id"] != "gift-wrap" for m in hits.json())
+    three = make_app(artifact, tmp_path, None)  # a server started later replays the log
+    assert all(
+        f.faq_id != "gift-wrap" for f in three.state.ctx.holder.current.search_faqs("gift wrap")
+    )

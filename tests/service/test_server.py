@@ -43,12 +43,14 @@ def test_two_servers_on_one_postgres_database_are_one_service(
     store = Store(url)
     _, client = store.create_key("client")
     _, agent = store.create_key("agent")
+    _, admin = store.create_key("admin")
     store.close()
+    poll = {"AIMASS_CONTENT_POLL_S": "0"}
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with (
-        running_server(artifact, url, home=tmp_path / "a") as server_a,
-        running_server(artifact, url, home=tmp_path / "b") as server_b,
+        running_server(artifact, url, home=tmp_path / "a", env=poll) as server_a,
+        running_server(artifact, url, home=tmp_path / "b", env=poll) as server_b,
     ):
         a, b = server_a.url, server_b.url
         c = {"Authorization": f"Bearer {client}"}
@@ -80,6 +82,27 @@ def test_two_servers_on_one_postgres_database_are_one_service(
             assert httpx.post(f"{b}/v1/handoffs/{hid}/claim", headers=g).status_code in (200, 409)
         prof = httpx.get(b + "/v1/users/pg-u/profile", headers=g, timeout=30).json()
         assert prof["turns"] == 2
+        # an FAQ edited through A answers on B without a restart
+        faq = {
+            "id": "gift-wrap",
+            "questions": ["can you gift wrap my order"],
+            "answers": {"en": "Yes, gift wrapping is free."},
+        }
+        put = httpx.put(
+            a + "/v1/admin/faqs/gift-wrap",
+            json=faq,
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=30,
+        )
+        assert put.status_code == 200
+        if put.json()["live"]:
+            hits = httpx.get(
+                b + "/v1/faqs/search",
+                params={"q": "can you gift wrap my order"},
+                headers=c,
+                timeout=30,
+            ).json()
+            assert hits[0]["faq_id"] == "gift-wrap"
 
 
 @pytest.mark.slow

@@ -59,13 +59,56 @@ def store(db_url: str) -> Any:
     s.close()
 
 
+HEAD = "0002"
+
+
 def test_migrations_create_the_schema_and_are_idempotent(db_url: str) -> None:
     s = Store(db_url)
-    assert current_revision(s.engine) == "0001"
+    assert current_revision(s.engine) == HEAD
     s.close()
     again = Store(db_url)  # a second server start migrates nothing and loses nothing
-    assert current_revision(again.engine) == "0001"
+    assert current_revision(again.engine) == HEAD
     again.close()
+
+
+def test_an_older_database_is_upgraded_on_start_keeping_its_data(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from aimass.storage.db import MIGRATIONS, create_engine
+
+    engine = create_engine(db_url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO conversations (id, status, turns, started_at, updated_at) "
+                "VALUES ('old', 'open', 3, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    s = Store(db_url)
+    assert current_revision(s.engine) == HEAD
+    assert s.conversation("old")["turns"] == 3
+    s.close()
+
+
+def test_content_changes_are_replayable_by_every_server(store: Store) -> None:
+    last, changes = store.content_changes(0)
+    assert changes == []
+    store.put_content("faq", {"id": "a", "questions": ["q"], "answer": "1"})
+    store.put_content("faq", {"id": "a", "questions": ["q"], "answer": "2"})
+    store.put_content("kb", {"id": "d", "title": "t", "text": "x"})
+    store.delete_content("kb", "d")
+    last, changes = store.content_changes(0)
+    assert changes == [
+        ("faq", "a", {"id": "a", "questions": ["q"], "answer": "2"}),
+        ("kb", "d", None),
+    ]
+    assert store.content_changes(last) == (last, [])
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Any) -> None:
@@ -235,3 +278,22 @@ def test_concurrent_writers_start_the_same_conversation(store: Store) -> None:
     assert n == 8
     assert store.profile("ur")["turns"] == 8
     assert store.conversation("race")["turns"] == 8
+
+
+def test_redacted_text_is_what_gets_stored(store: Store) -> None:
+    r = make_response("我的手机是13812345678", conf=0.1).model_copy(
+        update={"redacted_text": "我的手机是[MOBILE]"}
+    )
+    store.record_turn(r, conversation_id="pii", user_id="u-pii")
+    conv = store.conversation("pii")
+    assert conv["messages"][0]["text"] == "我的手机是[MOBILE]"
+    assert conv["turns_detail"][0]["text"] == "我的手机是[MOBILE]"
+    assert store.list_review()[0]["text"] == "我的手机是[MOBILE]"
+    with store.session() as s:
+        dump = " ".join(
+            str(v)
+            for table in ("messages", "decisions", "review_queue")
+            for row in s.execute(text(f"SELECT * FROM {table}")).all()
+            for v in row
+        )
+    assert "13812345678" not in dump

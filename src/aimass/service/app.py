@@ -24,6 +24,7 @@ from aimass import __version__
 from aimass.errors import ServiceError
 from aimass.service import errors as service_errors
 from aimass.service.batcher import MicroBatcher
+from aimass.service.content import ContentSync
 from aimass.service.metrics import Metrics
 from aimass.service.model import ModelHolder
 from aimass.service.security import BodyLimit, TokenBuckets
@@ -42,6 +43,7 @@ class ServiceContext:
     batcher: MicroBatcher
     metrics: Metrics
     limiter: TokenBuckets
+    content: ContentSync
 
     def new_session_id(self) -> str:
         return uuid.uuid4().hex
@@ -86,8 +88,10 @@ def create_app(
         batcher=batcher,
         metrics=metrics,
         limiter=TokenBuckets(settings.rate_per_minute, settings.rate_burst),
+        content=ContentSync(store, holder, settings.content_poll_s),
     )
     _seed_content(ctx)
+    ctx.content.replay_all()  # console edits (from any server) reach this model
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:

@@ -27,6 +27,7 @@ class Settings(BaseModel):
     review_below: float = Field(0.5, ge=0, le=1)  # top intent confidence under this: labelling
     anonymous_client: bool = False  # client-scope requests without a key (public widget, demo)
     model_threads: int | None = None
+    content_poll_s: float = Field(2.0, ge=0)  # how often to pick up other servers' edits
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **over: Any) -> Settings:

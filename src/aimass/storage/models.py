@@ -202,3 +202,16 @@ class KbContent(Base):
 
 
 Index("ix_messages_conv_id", Message.conversation_id, Message.id)
+
+
+class ContentEvent(Base):
+    """One change to FAQ/KB content. Every server replays events it has not seen into its
+    running model, so an edit made through one server reaches all that share the database."""
+
+    __tablename__ = "content_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # faq | kb
+    item_id: Mapped[str] = mapped_column(String(256))
+    op: Mapped[str] = mapped_column(String(8))  # put | delete
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -23,6 +23,7 @@ from aimass.storage.db import create_engine, migrate, normalise_url
 from aimass.storage.models import (
     ApiKey,
     AuditEntry,
+    ContentEvent,
     Conversation,
     DecisionRow,
     FaqContent,
@@ -177,6 +178,11 @@ class Store:
         queue a hand-off or a labelling item when the decision calls for one."""
         d = response.decision
         kind = str(d.kind.value if hasattr(d.kind, "value") else d.kind)
+        # The policy's redaction (personal data masked) is what gets stored, never the original.
+        text = getattr(response, "redacted_text", None) or response.text
+        dumped = response.model_dump(mode="json")
+        dumped["text"] = text
+        dumped.pop("redacted_text", None)
         top = response.intents[0] if response.intents else None
         faq = response.faqs[0] if response.faqs else None
         tags = [t.name for t in response.tags]
@@ -187,7 +193,7 @@ class Store:
             )
             conv.turns += 1
             conv.updated_at = now
-            msg = Message(conversation_id=conv.id, user_id=user_id, role="user", text=response.text)
+            msg = Message(conversation_id=conv.id, user_id=user_id, role="user", text=text)
             s.add(msg)
             s.flush()
             row = DecisionRow(
@@ -209,7 +215,7 @@ class Store:
                 tags=tags,
                 model_version=response.model_version,
                 latency_ms=float(response.latency_ms),
-                response=response.model_dump(mode="json"),
+                response=dumped,
             )
             s.add(row)
             s.add(Message(conversation_id=conv.id, user_id=user_id, role="bot", text=d.reply))
@@ -230,7 +236,7 @@ class Store:
                         decision_id=row.id,
                         conversation_id=conv.id,
                         user_id=user_id,
-                        text=response.text,
+                        text=text,
                         intent=top.name if top else None,
                         confidence=top.confidence if top else None,
                     )
@@ -512,9 +518,10 @@ class Store:
             return dict(row.data)
 
     def put_content(self, kind: str, data: dict[str, Any]) -> bool:
-        """Insert or replace; True when it was new."""
+        """Insert or replace (and log the change for the other servers); True when new."""
         model = _content_model(kind)
         with self.session() as s:
+            s.add(ContentEvent(kind=kind, item_id=data["id"], op="put"))
             row = s.get(model, data["id"])
             if row is None:
                 s.add(model(id=data["id"], data=data))
@@ -526,7 +533,30 @@ class Store:
     def delete_content(self, kind: str, item_id: str) -> bool:
         model = _content_model(kind)
         with self.session() as s:
+            s.add(ContentEvent(kind=kind, item_id=item_id, op="delete"))
             return bool(s.execute(delete(model).where(model.id == item_id)).rowcount)
+
+    def content_changes(
+        self, after: int
+    ) -> tuple[int, list[tuple[str, str, dict[str, Any] | None]]]:
+        """Changes logged after event ``after``: the newest event id and, per changed item,
+        its current content (None when deleted). Idempotent to apply, so replaying a window
+        twice (ids of concurrent writers may commit out of order) does no harm."""
+        with self.session() as s:
+            events = s.scalars(
+                select(ContentEvent).where(ContentEvent.id > after).order_by(ContentEvent.id)
+            ).all()
+            if not events:
+                return after, []
+            seen: dict[tuple[str, str], None] = {}
+            for e in events:
+                seen.pop((e.kind, e.item_id), None)
+                seen[(e.kind, e.item_id)] = None  # keep the order of the last change
+            out: list[tuple[str, str, dict[str, Any] | None]] = []
+            for kind, item_id in seen:
+                row = s.get(_content_model(kind), item_id)
+                out.append((kind, item_id, dict(row.data) if row is not None else None))
+            return int(events[-1].id), out
 
     def seed_content(self, kind: str, items: list[dict[str, Any]]) -> int:
         """Fill an empty table from the artifact, so the editor starts with what the bot knows."""

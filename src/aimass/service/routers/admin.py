@@ -188,6 +188,7 @@ async def reload(request: Request, body: ReloadIn | None = None, who: Principal 
         await run_in_threadpool(ctx.store.audit, who.key_id, "model.reload_failed", path)
         raise
     ctx.metrics.reloads.labels("ok").inc()
+    await ctx.batcher.call(ctx.content.replay_all)  # console edits survive a reload
     ctx.metrics.set_model(ctx.holder.version)
     await run_in_threadpool(
         ctx.store.audit, who.key_id, "model.reload", ctx.holder.path, version=ctx.holder.version

@@ -14,6 +14,7 @@ router = APIRouter(tags=["conversation"], responses=ERRORS)
 @router.post("/intents", response_model=IntentOut)
 async def intents(body: IntentIn, request: Request, who: Principal = CLIENT) -> IntentOut:
     ctx = ctx_of(request)
+    await ctx.content.maybe_sync(ctx.batcher)
     r = await ctx.batcher.submit(check_text(request, body.message))
     return IntentOut(
         intent=r.intent,

@@ -16,6 +16,7 @@ router = APIRouter(tags=["search"], responses=ERRORS)
 
 async def _search(request: Request, method: str, q: str, k: int) -> Any:
     ctx = ctx_of(request)
+    await ctx.content.maybe_sync(ctx.batcher)
     assistant = ctx.holder.current
     fn = getattr(assistant, method, None)
     if fn is None:

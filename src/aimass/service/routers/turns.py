@@ -17,6 +17,7 @@ async def turn(body: TurnIn, request: Request, who: Principal = CLIENT) -> TurnO
     """The customer's message in; reply, decision (and why), intents, tags, FAQ and KB out."""
     ctx = ctx_of(request)
     text = check_text(request, body.message)
+    await ctx.content.maybe_sync(ctx.batcher)
     session_id = body.session_id or ctx.new_session_id()
     r = await ctx.batcher.submit(text, user_id=body.user_id, session_id=session_id)
     ids = await run_in_threadpool(
