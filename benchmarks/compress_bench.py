@@ -16,7 +16,8 @@ drifting load on a shared machine hits them all alike):
 Ratios are against ``transformers-fp32``. The resident memory of a serving process (load
 the artifact, answer one message) is measured in a fresh subprocess for the torch and the
 compressed artifact, together with whether torch was imported. Writes
-``compress-bench.json`` and ``compress-bench.md``.
+``compress-bench[-TAG].json`` and ``.md``. Measured so far (a shared, busy 2-core machine:
+latencies vary run to run): results/compress-bench-banking77.md, -smp2017.md.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def main() -> None:
     ap.add_argument("--dev", type=Path, default=None, help="labelled messages for accuracy")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    ap.add_argument("--tag", default="", help="file name suffix, e.g. the data set's name")
     args = ap.parse_args()
 
     import torch
@@ -172,10 +174,11 @@ def main() -> None:
         "size_ratio": round(fp32["model_mb"] / kept["model_mb"], 2),
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "compress-bench.json").write_text(
+    stem = "compress-bench" + (f"-{args.tag}" if args.tag else "")
+    (args.out / f"{stem}.json").write_text(
         json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    (args.out / "compress-bench.md").write_text(markdown(result), encoding="utf-8")
+    (args.out / f"{stem}.md").write_text(markdown(result), encoding="utf-8")
     print(markdown(result))
 
 

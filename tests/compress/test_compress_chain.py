@@ -53,6 +53,7 @@ def test_report_measures_every_stage(compressed: tuple[Path, dict[str, Any]]) ->
     assert report["stages"][1]["parity"]["embedding_min_cosine"] >= 0.9999
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "| torch-fp32 |" in md and "| int8 |" in md and report["kept"] in md
+    assert (out / "report.png").stat().st_size > 1000  # size against latency, per stage
 
 
 def test_onnx_assistant_answers_like_the_torch_one(torch_artifact: Path, onnx_fp32: Path) -> None:

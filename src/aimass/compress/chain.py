@@ -122,7 +122,7 @@ def compress(
 
     reference = TorchPredictor(artifact)
     evalset = _eval_set(reference.files.runtime, dev)
-    bench_texts = bench_texts or (evalset.texts + PROBE_TEXTS)[:64]
+    bench_texts = bench_texts or [t for t in evalset.texts + PROBE_TEXTS if len(t) < 100][:64]
     say(f"torch-fp32: measuring on {len(evalset.texts)} texts")
     ref_out = _predictions(reference, evalset)
     runners: dict[str, Callable[[list[str]], Any]] = dict(baselines or {})
@@ -200,6 +200,7 @@ def compress(
             write_json(tmp / ONNX_META, meta)
             write_json(tmp / "report.json", report)
             (tmp / "report.md").write_text(render_markdown(report), encoding="utf-8")
+            plot_report(report, tmp / "report.png")
             manifest = json.loads((tmp / MANIFEST).read_text(encoding="utf-8"))
             (tmp / MANIFEST).unlink()
             write_json(tmp / MANIFEST, manifest)  # last: its presence means complete
@@ -405,6 +406,41 @@ def _report(
     }
 
 
+def plot_report(report: dict[str, Any], path: Path) -> bool:
+    """Size against batch-1 latency, one point per stage, labelled with its accuracy
+    number; skipped (False) when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for s in report["stages"]:
+        if not s["model_mb"]:
+            continue
+        kept = s["name"] == report["kept"]
+        colour = "tab:green" if kept else "tab:red" if s["status"] == "rejected" else "tab:blue"
+        ax.scatter(s["b1_ms"], s["model_mb"], s=80 if kept else 40, color=colour)
+        acc = s["metrics"].get("intent_accuracy", s["metrics"].get("intent_agreement"))
+        ax.annotate(
+            f"{s['name']}" + (f" ({acc})" if acc is not None else ""),
+            (s["b1_ms"], s["model_mb"]),
+            textcoords="offset points",
+            xytext=(5, 5),
+            fontsize=8,
+        )
+    ax.set_xlabel("latency at batch 1 (ms per message)")
+    ax.set_ylabel("model size (MB)")
+    ax.set_title(f"compression stages; accuracy = {report['budget_basis']}", fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Compression report",
@@ -429,5 +465,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     parity = next((s["parity"] for s in report["stages"] if s["name"] == "onnx-fp32"), {})
     if parity:
         lines += ["", "ONNX fp32 vs torch parity: " + json.dumps(parity)]
+    lines += ["", "![size against latency](report.png)"]
     lines += ["", "Not done yet: " + "; ".join(report["not_done"]) + ".", ""]
     return "\n".join(lines)
