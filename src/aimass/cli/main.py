@@ -5,8 +5,16 @@ from __future__ import annotations
 import typer
 
 from aimass import __version__
-from aimass.cli import augment_cmd, bench_cmd, compress_cmd, demo_cmd, model_cmds, project_cmds
-from aimass.cli import serve_cmd
+from aimass.cli import (
+    augment_cmd,
+    bench_cmd,
+    compress_cmd,
+    demo_cmd,
+    model_cmds,
+    policy_cmd,
+    project_cmds,
+    serve_cmd,
+)
 
 app = typer.Typer(
     name="aimass",
@@ -23,6 +31,7 @@ serve_cmd.register(app)
 augment_cmd.register(app)
 compress_cmd.register(app)
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(policy_cmd.app, name="policy")
 
 
 def _version(value: bool) -> None:
