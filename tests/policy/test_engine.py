@@ -195,8 +195,10 @@ def test_explicit_requests_for_a_person_in_both_languages() -> None:
     for text in (
         "转人工",
         "轉人工",
+        "人工！",
         "我要人工客服",
         "找真人",
+        "给我找个客服",
         "Ｉ want a HUMAN",
         "let me talk to an agent",
         "can I speak to a real person",
@@ -209,7 +211,15 @@ def test_explicit_requests_for_a_person_in_both_languages() -> None:
             "handoff:agents",
         ), text
         assert d.reply in HANDOFF.values()
-    for text in ("人工智能音箱有哪些", "安装要人工费吗", "humane society"):
+    for text in (
+        "人工智能音箱有哪些",
+        "安装要人工费吗",
+        "人工草坪多少钱",
+        "有真人秀同款吗",
+        "humane society",
+        "is this human hair",
+        "is DHL your shipping agent",
+    ):
         assert policy.decide(confident(text)).decision.decided_by != "ask-human", text
 
 

@@ -41,17 +41,20 @@ __all__ = ["Policy", "PolicyResult", "Turn", "is_low_confidence"]
 
 Embed = Callable[[list[str]], np.ndarray]
 
-# An explicit request for a person. "人工" alone is a request ("人工!"), but not inside 人工智能
-# (AI) or 人工费 (labour cost).
+# An explicit request for a person, matched on the normalised message. Words such as 人工,
+# 真人, human or agent are common in product talk (人工智能, 人工草坪, 人工费, 真人秀, human hair,
+# shipping agent), so they count only in a request ("转人工", "人工客服", "talk to an agent") or
+# as the whole message ("人工！", "agent").
 _REQUEST_PATTERNS = [
-    r"人工(?!智能|费|成本|合成|湖|降雨)",
-    r"真人|活人",
+    r"^\W*(人工|真人|人工客服|真人客服|客服|human|agent|representative|operator)\W*$",
+    r"(转|找|要|接|叫|换|呼叫|联系)(一?个|一下)?(真人|活人|人工)(?!智能|费|成本|草|花|皮|合成|材料|秀)",
+    r"人工(客服|服务|坐席|座席|专员|在吗|在不在)|(真人|活人)(客服|服务|回复)",
     r"(找|要|叫|转|接|换)(个|一个|一下)?(真的)?(客服|小二|工作人员|服务人员)",
     r"客服(人员|专员|经理|主管)",
-    r"\bhumans?\b",
-    r"\b(live|real|human) (agent|person|people|operator|support)\b",
-    r"\b(agent|representative|operator|customer service rep)\b",
-    r"\b(talk|speak|chat) (to|with) (a |an |some |one )?(person|someone|somebody|people|staff)\b",
+    r"\b(live|real|human) (agent|person|people|operator|support|representative)\b",
+    r"\b(talk|speak|chat|connect|transfer|put)\b.{0,25}\b(human|agent|representative|operator"
+    r"|person|someone|somebody|staff|people)\b",
+    r"\b(need|want|get)\b.{0,10}\b(human|agent|representative|operator)s?\b",
 ]
 _REQUEST = re.compile("|".join(f"(?:{p})" for p in _REQUEST_PATTERNS), re.IGNORECASE)
 
