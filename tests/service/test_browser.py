@@ -208,3 +208,69 @@ def test_console_faq_editor_and_test_this_question(site: dict[str, Any], browser
         assert "FAQ gift-wrap" in text  # the edit is live: the next answer uses it
     page.screenshot(path=str(site["shots"] / "console-faq.png"), full_page=True)
     page.close()
+
+
+def test_clarification_click_and_an_admin_edit_reflected_in_the_next_answer(
+    site: dict[str, Any], browser: Any
+) -> None:
+    """Two FAQs share a question: the widget offers both as buttons; clicking one answers it.
+    An admin then edits that FAQ's answer in the console and the next answer is the new one."""
+    import httpx
+
+    from aimass.config.project import Thresholds
+
+    assistant = site["app"].state.ctx.holder.current
+    if not hasattr(assistant, "upsert_faq"):
+        pytest.skip("the runtime cannot update FAQs in place")
+    saved = assistant.thresholds
+    # the tiny test model's FAQ confidences are low; a project would set this in aimass.yaml
+    assistant.thresholds = Thresholds.model_validate({**saved.model_dump(), "faq": 0.2})
+    admin = {"Authorization": f"Bearer {site['keys']['admin']}"}
+    faqs = {
+        "keep-or-return": ["这个东西我不想要了能退吗", "我想退货怎么办"],
+        "parcel-stuck": ["物流怎么一直不更新", "我想退货怎么办"],
+    }
+    try:
+        for fid, qs in faqs.items():
+            r = httpx.put(
+                f"{site['url']}/v1/admin/faqs/{fid}",
+                json={"id": fid, "questions": qs, "answers": {"zh": f"{fid} 的答案"}},
+                headers=admin,
+            )
+            assert r.json()["live"]
+        page = browser.new_page(locale="zh-CN")
+        page.goto(f"{site['url']}/widget/?key={site['keys']['client']}&lang=zh&user=web-clarify")
+        page.fill("[data-testid=input]", "我想退货怎么办")
+        page.click("[data-testid=send]")
+        first = page.locator("[data-testid=bot-message]").first
+        first.wait_for(timeout=20000)
+        assert first.get_attribute("data-kind") == "clarify"
+        buttons = first.locator("[data-testid=option]")
+        assert sorted(buttons.all_inner_texts()) == sorted(qs[0] for qs in faqs.values())
+        first.locator("[data-testid=option]", has_text="这个东西我不想要了能退吗").click()
+        second = page.locator("[data-testid=bot-message]").nth(1)
+        second.wait_for(timeout=20000)
+        assert second.locator(".am-bubble").inner_text() == "keep-or-return 的答案"
+        page.screenshot(path=str(site["shots"] / "widget-clarify.png"), full_page=True)
+
+        console = browser.new_page()
+        console.goto(f"{site['url']}/console/#key={site['keys']['admin']}")
+        console.click("[data-tab=faqs]")
+        console.locator("[data-testid=faq-list] tr", has_text="keep-or-return").click()
+        form = console.locator("[data-testid=faq-form]")
+        assert form.locator("[name=id]").input_value() == "keep-or-return"
+        form.locator("[name=zh]").fill("七天内可以无理由退货。")
+        console.click("[data-testid=faq-save]")
+        console.wait_for_selector("text=saved keep-or-return (live)", timeout=10000)
+        console.close()
+
+        page.fill("[data-testid=input]", "这个东西我不想要了能退吗")
+        page.click("[data-testid=send]")
+        third = page.locator("[data-testid=bot-message]").nth(2)
+        third.wait_for(timeout=20000)
+        assert third.locator(".am-bubble").inner_text() == "七天内可以无理由退货。"
+        page.close()
+    finally:
+        for fid in faqs:
+            httpx.delete(f"{site['url']}/v1/admin/faqs/{fid}", headers=admin)
+        assistant.thresholds = saved
