@@ -166,3 +166,27 @@ def test_load_predictor_picks_the_runtime_from_the_manifest(
 
     assert isinstance(load_predictor(onnx_fp32), OnnxPredictor)
     assert isinstance(load_predictor(torch_artifact), TorchPredictor)
+
+
+def test_a_matching_only_model_compresses_and_serves(tiny_backbones: Any, tmp_path: Path) -> None:
+    """No intent head: the graph has only the embedding, the budget is spent on top-FAQ
+    agreement, and the assistant still answers from the FAQ bank."""
+    from aimass.compress.chain import compress
+    from aimass.runtime.assistant import Assistant
+    from aimass.training.data import MatchingData, TaskData
+    from aimass.training.save import save_artifact
+    from aimass.training.trainer import train
+    from modelkit import FAQ_BANK, tiny_config
+
+    data = TaskData(
+        matching=MatchingData(bank=FAQ_BANK, queries=[(qs[0], f) for f, qs in FAQ_BANK.items()])
+    )
+    result = train(data, tiny_config(tiny_backbones("bert"), epochs=10), data, progress=False)
+    faqs = [{"id": f, "questions": qs, "answer": f"{f} answer"} for f, qs in FAQ_BANK.items()]
+    save_artifact(result, tmp_path / "faq-model", config={"train": {}}, runtime={"faqs": faqs})
+    report = compress(tmp_path / "faq-model", tmp_path / "faq-onnx", threads=1, int8=False)
+    assert report["budget_basis"] == "top-FAQ agreement with torch-fp32"
+    bot = Assistant.load(tmp_path / "faq-onnx")
+    assert not bot.predictor.has("intent") and not bot.predictor.has("profile")
+    r = bot.respond("你们支持花呗吗")
+    assert r.intents == [] and r.faqs and r.faqs[0].faq_id == "payment-huabei"

@@ -85,10 +85,19 @@ class EvalSet:
     gold: list[str] | None  # intent labels when a dev file was given
     faq_ids: list[str]
     faq_variants: list[str]
+    basis: str = "intent_accuracy"  # the metric the budget is spent on (set from the model)
 
     @property
     def budget_basis(self) -> str:
-        return "dev intent accuracy" if self.gold else "top-intent agreement with torch-fp32"
+        return BASES.get(self.basis, self.basis)
+
+
+BASES = {
+    "intent_accuracy": "dev intent accuracy",
+    "intent_agreement": "top-intent agreement with torch-fp32",
+    "faq_top1_agreement": "top-FAQ agreement with torch-fp32",
+    "embedding_agreement": "embedding cosine to torch-fp32 (x100)",
+}
 
 
 def compress(
@@ -139,6 +148,7 @@ def compress(
             status="reference",
         )
     ]
+    evalset.basis = _basis(results[0].metrics)
     model, enc = reference.model, reference.enc
     for stage in stages:  # distillation / pruning plug in here
         say(f"{stage.name}: running")
@@ -327,11 +337,19 @@ def _metrics(got: dict[str, Any], ref: dict[str, Any], ev: EvalSet) -> dict[str,
     return m
 
 
+def _basis(m: dict[str, Any]) -> str:
+    """Which metric the accuracy budget is spent on, given what the model has."""
+    for key in ("intent_accuracy", "intent_agreement", "faq_top1_agreement"):
+        if key in m:
+            return key
+    return "embedding_agreement"
+
+
 def _score(m: dict[str, Any], ev: EvalSet) -> float:
     """The number the accuracy budget is spent on (percent)."""
-    if ev.gold and "intent_accuracy" in m:
-        return float(m["intent_accuracy"])
-    return float(m.get("intent_agreement", m.get("faq_top1_agreement", 100.0)))
+    if ev.basis == "embedding_agreement":
+        return 100 * float(m["embedding_min_cosine"])
+    return float(m[ev.basis])
 
 
 def _judge(results: list[StageResult], budget: float, ev: EvalSet) -> None:
