@@ -114,6 +114,7 @@ CODES: dict[str, str] = {
     "AM524": "the compression output folder is the source artifact",
     "AM525": "the ONNX export does not reproduce the torch model (parity check failed)",
     "AM526": "the compression dev set has no labelled examples",
+    "AM527": "no compressed candidate stays within the accuracy budget",
     # AM54x: augmentation
     "AM540": "an augmenter name is unknown",
     "AM541": "an augmentation option is invalid (per-example, threshold, --intents spec)",

@@ -190,3 +190,54 @@ def test_a_matching_only_model_compresses_and_serves(tiny_backbones: Any, tmp_pa
     assert not bot.predictor.has("intent") and not bot.predictor.has("profile")
     r = bot.respond("你们支持花呗吗")
     assert r.intents == [] and r.faqs and r.faqs[0].faq_id == "payment-huabei"
+
+
+class DropTopLayer:
+    """A torch stage for the hook's test: physically removes the encoder's last layer (what
+    a pruning stage does, minus choosing by importance and recovering by distillation)."""
+
+    name = "drop-top-layer"
+
+    def apply(self, model: Any, enc: Any, files: Any) -> tuple[Any, Any]:
+        import copy
+
+        from torch import nn
+
+        model = copy.deepcopy(model)
+        layers = model.encoder.encoder.layer
+        model.encoder.encoder.layer = nn.ModuleList(list(layers)[:-1])
+        model.encoder.config.num_hidden_layers = len(layers) - 1
+        return model, enc
+
+
+def test_torch_stages_plug_in_before_export(torch_artifact: Path, tmp_path: Path) -> None:
+    """Distillation and pruning plug in as torch stages: each is measured, the export is of
+    the last one, and a stage that costs more than the budget is refused (AM527)."""
+    from aimass.compress.chain import compress
+
+    report = compress(
+        torch_artifact,
+        tmp_path / "pruned",
+        threads=1,
+        int8=False,
+        max_accuracy_drop=100.0,
+        stages=[DropTopLayer()],
+    )
+    names = [s["name"] for s in report["stages"]]
+    assert names == ["torch-fp32", "drop-top-layer", "onnx-fp32"]
+    pruned = report["stages"][1]
+    assert pruned["model_mb"] < report["stages"][0]["model_mb"] and pruned["b1_ms"] > 0
+    assert "intent_agreement" in pruned["metrics"]
+    source = json.loads((torch_artifact / "encoder" / "config.json").read_text())
+    served = json.loads((tmp_path / "pruned" / "encoder" / "config.json").read_text())
+    assert served["num_hidden_layers"] == source["num_hidden_layers"] - 1
+    with pytest.raises(TrainingError) as e:
+        compress(
+            torch_artifact,
+            tmp_path / "refused",
+            threads=1,
+            int8=False,
+            max_accuracy_drop=-1.0,  # nothing can meet a negative budget
+            stages=[DropTopLayer()],
+        )
+    assert e.value.code == "AM527" and not (tmp_path / "refused").exists()

@@ -132,6 +132,8 @@ def export_onnx(model: MultiTaskModel, enc: TextEncoder, folder: Path) -> dict[s
             "report the model family if this one should work",
         ) from None
     meta = tokenizer_meta(enc, folder)
+    # The encoder's config as exported (a pruned or distilled student differs from the source).
+    model.encoder.config.to_json_file(str(folder / "encoder" / "config.json"))
     meta["outputs"] = graph.output_names
     meta["opset"] = OPSET
     meta["hidden_size"] = model.hidden_size
