@@ -38,7 +38,7 @@ import numpy as np
 
 from aimass.compress.layout import ONNX_FILE, ONNX_META
 from aimass.compress.quantize import CANDIDATES, interleaved_latency, quantize_int8, size_mb
-from aimass.errors import ArtifactError, TrainingError
+from aimass.errors import ArtifactError, TrainingError, require
 from aimass.model.artifact import (
     MANIFEST,
     AtomicDirectory,
@@ -121,6 +121,8 @@ def compress(
     in turns with the stages, reported under ``"baselines"`` (a benchmark's reference)."""
     import torch
 
+    for module in ("onnx", "onnxruntime", "tokenizers"):
+        require(module, "onnx")  # AM900 with the pip line, not an ImportError mid-chain
     say = progress or (lambda _m: None)
     artifact, out = Path(artifact), Path(out)
     _check_paths(artifact, out)
