@@ -198,7 +198,13 @@ def check_bench_cli() -> str | None:
     return None
 
 
-def run_model(bs: BenchSet, paths: dict[str, Path], out: Path, timeout: float | None) -> dict:
+def run_model(
+    bs: BenchSet,
+    paths: dict[str, Path],
+    out: Path,
+    timeout: float | None,
+    settings: Sequence[str] = (),
+) -> dict:
     """Run ``aimass bench`` for one set; the result file it writes, or an error record."""
     result_path = out / f"{bs.name}.aimass.json"
     cmd = [str(aimass_executable()), "bench", bs.kind]
@@ -206,6 +212,8 @@ def run_model(bs: BenchSet, paths: dict[str, Path], out: Path, timeout: float | 
         cmd += ["--faq", str(paths["faq"])]
     cmd += ["--train", str(paths["train"]), "--dev", str(paths["dev"])]
     cmd += ["--test", str(paths["test"]), "--out", str(result_path)]
+    for setting in settings:
+        cmd += ["--set", setting]
     log_path = paths["train"].parent / "aimass.log"
     logger.info("%s: running %s", bs.name, " ".join(cmd))
     t0 = time.perf_counter()
@@ -461,6 +469,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--model-timeout", type=float, default=None, help="seconds allowed per `aimass bench`"
     )
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="passed to every `aimass bench` as --set (e.g. threads=1 on a shared machine)",
+    )
     return p.parse_args(argv)
 
 
@@ -507,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
             if model_error:
                 result: dict[str, Any] = {"error": f"aimass bench not available: {model_error}"}
             else:
-                result = run_model(bs, data["paths"], args.out, args.model_timeout)
+                result = run_model(bs, data["paths"], args.out, args.model_timeout, args.settings)
             write_json(args.out / f"{name}.aimass.json", stamp(result, bs, meta))
             if "error" in result:
                 logger.error("%s: aimass bench failed: %s", name, result["error"])

@@ -141,3 +141,14 @@ def test_entries_of_a_removed_group_never_come_back(embed) -> None:
     assert index.remove("a") == 1
     (hits,) = index.search(["red apple"], k=5)
     assert [h.group for h in hits] == ["b"]
+
+
+def test_fit_weight_takes_the_middle_of_a_tied_plateau() -> None:
+    # every weight up to 0.2 ranks dev perfectly: the middle of that plateau is chosen
+    def rank_with(f: Fusion) -> list[list[str]]:
+        good = f.method == "weighted" and f.weight <= 0.2
+        return [["a", "b"] if good else ["b", "a"]]
+
+    fusion, scores = fit_weight(rank_with, ["a"])
+    assert fusion.method == "weighted" and 0.0 < fusion.weight <= 0.2
+    assert scores["weighted:0"] == scores["weighted:0.2"] == 1.0

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from aimass.schemas import Response
+from aimass.schemas import Highlight, Response
 
 _COLOURS = {"answer": "green", "clarify": "yellow", "handoff": "magenta", "fallback": "red"}
 
@@ -46,14 +47,28 @@ def render_response(response: Response, console: Console | None = None) -> None:
     table.add_row(
         "intents", "\n".join(f"{s.name}  {s.confidence:.3f}" for s in response.intents[:3]) or "-"
     )
-    table.add_row(
-        "FAQs",
-        "\n".join(
-            f"{f.faq_id}  {f.confidence:.3f}  ({f.matched_question})" for f in response.faqs[:3]
-        )
-        or "-",
-    )
+    faqs = Text()
+    for f in response.faqs[:3]:
+        faqs.append(f"{f.faq_id}  {f.confidence:.3f}  (")
+        faqs.append_text(marked(f.matched_question, f.matched_highlights))
+        faqs.append(")\n")
+    table.add_row("FAQs", faqs if response.faqs else "-")
+    kb = Text()
+    for k in response.kb[:2]:
+        kb.append(f"{k.source}  {k.confidence:.3f}\n", style="dim")
+        best = k.highlights[0] if k.highlights else Highlight(start=0, end=min(len(k.text), 80))
+        kb.append_text(marked(k.text[best.start : best.end], []))
+        kb.append("\n")
+    table.add_row("knowledge base", kb if response.kb else "-")
     table.add_row(
         "profile tags", "\n".join(f"{t.name}  {t.confidence:.3f}" for t in response.tags) or "-"
     )
     console.print(table)
+
+
+def marked(text: str, spans: list[Highlight]) -> Text:
+    """``text`` with the matching spans in bold yellow (offsets from the text layer)."""
+    out = Text(text)
+    for h in spans:
+        out.stylize("bold yellow", h.start, h.end)
+    return out

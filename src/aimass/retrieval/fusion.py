@@ -73,21 +73,24 @@ def fit_weight(
     golds: Sequence[str],
     grid: Sequence[float] = WEIGHT_GRID,
 ) -> tuple[Fusion, dict[str, float]]:
-    """The lexical weight with the best mean reciprocal rank on dev (ties: the smaller weight).
+    """The lexical weight with the best mean reciprocal rank on dev.
+
+    When several weights tie at the best (a small dev set, or a dense leg already perfect on
+    it), the middle of that plateau is taken: the choice farthest from where dev stops ranking
+    best, rather than an edge that dev cannot tell from worse.
 
     ``rank_with(fusion)`` ranks every dev query with that fusion and returns group ids.
     Returns the chosen fusion and the dev MRR of each candidate (also RRF), for the report.
     """
     scores: dict[str, float] = {}
-    best: tuple[float, Fusion] | None = None
     for w in grid:
         f = Fusion("weighted", w)
-        mrr = float(
+        scores[f"weighted:{w:g}"] = float(
             np.mean([reciprocal_rank(r, g) for r, g in zip(rank_with(f), golds, strict=True)])
         )
-        scores[f"weighted:{w:g}"] = mrr
-        if best is None or mrr > best[0] + 1e-9:
-            best = (mrr, f)
+    top = max(scores.values())
+    plateau = [w for w in grid if scores[f"weighted:{w:g}"] >= top - 1e-9]
+    best: tuple[float, Fusion] | None = (top, Fusion("weighted", plateau[len(plateau) // 2]))
     rrf = Fusion("rrf")
     scores["rrf"] = float(
         np.mean([reciprocal_rank(r, g) for r, g in zip(rank_with(rrf), golds, strict=True)])
