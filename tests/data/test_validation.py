@@ -381,3 +381,16 @@ def test_json_object_data_file(tmp_path: Path) -> None:
 def test_am100_file_instead_of_folder(project: Path) -> None:
     problem = only(validate_project(project / "data/intents.yaml"), "AM100")
     assert "is a file, not a project folder" in problem.message
+
+
+def test_validate_reports_policy_problems_with_their_line(tmp_path: Path) -> None:
+    import shutil
+
+    import aimass
+
+    demo = Path(aimass.__file__).parent / "demo" / "shopmate"
+    shutil.copytree(demo, tmp_path / "bot")
+    assert [p for p in validate_project(tmp_path / "bot") if p.severity is Severity.ERROR] == []
+    write(tmp_path / "bot", "policy.yaml", "rules:\n  - id: x\n    type: nonsense\n")
+    (problem,) = [p for p in validate_project(tmp_path / "bot") if p.file == "policy.yaml"]
+    assert problem.code.startswith("AM13") and problem.line == 2

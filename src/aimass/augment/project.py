@@ -94,9 +94,9 @@ def augment_project(
     check_output(out, project, force=force)
     names = list(augmenters or DEFAULT_AUGMENTERS)
     if isinstance(model, str | Path):
-        from aimass.runtime.predictor import TorchPredictor
+        from aimass.runtime.predictor import load_predictor
 
-        model = TorchPredictor(Path(model))
+        model = load_predictor(Path(model))
     scorer = as_scorer(model)
     examples = project.intent_examples()
     context = AugmentContext(slot_values=slot_values(project))

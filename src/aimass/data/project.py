@@ -112,6 +112,7 @@ def _load(path: Path) -> tuple[BotProject | None, list[Problem], MissingDependen
     problems += merge_problems
     project.profile_tags = list({t.name: t for t in reversed(project.profile_tags)}.values())[::-1]
     problems += check_content(project, min_examples=config.min_examples_per_intent)
+    problems += _policy_problems(project)
     project.problems = _sorted(problems)
     return project, project.problems, missing
 
@@ -157,6 +158,17 @@ def _read_content(
         if document is not None:
             project.kb.append(document)
     return missing
+
+
+def _policy_problems(project: BotProject) -> list[Problem]:
+    """The project's policy.yaml is part of it: `aimass validate` reports its problems too."""
+    from aimass.policy.load import POLICY_FILE, read_policy
+
+    path = project.root / POLICY_FILE
+    if not path.is_file():
+        return []
+    _, problems = read_policy(path)
+    return problems
 
 
 def _not_found(message: str, file: str) -> Problem:

@@ -40,13 +40,13 @@ def read_labelled(path: Path) -> tuple[list[str], list[str]]:
 
 def evaluate_artifact(artifact: Path, data: Path, out: Path) -> dict[str, Any]:
     from aimass.config.project import Thresholds
-    from aimass.runtime.predictor import TorchPredictor
+    from aimass.runtime.predictor import load_predictor
     from aimass.runtime.scope import classify, oos_threshold
 
     texts, gold = read_labelled(data)
     if not texts:
         raise ProjectError(f"{data} has no labelled examples", code="AM118", file=str(data))
-    predictor = TorchPredictor(artifact)
+    predictor = load_predictor(artifact)
     if not predictor.has("intent"):
         raise ProjectError("the artifact has no intent head", code="AM403")
     known = set(predictor.intent_labels) | {"oos"}
