@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import InThreadServer
 
 from aimass.service.app import create_app
 from aimass.service.settings import Settings
-from aimass.storage.pgtemp import free_port
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -41,31 +39,6 @@ def chromium_path() -> str:
     )
 
 
-class Server:
-    """uvicorn serving the app in a thread of this process (the model is loaded once)."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
 @pytest.fixture(scope="module")
 def site(artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("browser")
@@ -74,7 +47,7 @@ def site(artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[d
     keys = {s: store.create_key(s)[1] for s in ("client", "admin")}
     shots = Path(os.environ.get("AIMASS_TEST_ARTIFACTS", "") or tmp / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
-    with Server(app) as server:
+    with InThreadServer(app) as server:
         yield {"url": server.url, "store": store, "keys": keys, "shots": shots, "app": app}
 
 

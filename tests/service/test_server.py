@@ -4,6 +4,7 @@ processes sharing one PostgreSQL database behaving as one service."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import threading
 import time
@@ -46,6 +47,7 @@ def test_two_servers_on_one_postgres_database_are_one_service(
     _, admin = store.create_key("admin")
     store.close()
     poll = {"AIMASS_CONTENT_POLL_S": "0"}
+    artifact = Path(shutil.copytree(artifact, tmp_path / "model"))  # FAQ edits persist there
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with (

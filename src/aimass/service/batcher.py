@@ -35,10 +35,17 @@ class MicroBatcher:
         self.max_size = max_size
         self.max_wait_s = max_wait_s
         self._on_batch = on_batch
-        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="aimass-model")
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._queue: asyncio.Queue[_Item] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        """One model thread (created again if the app was shut down and started again)."""
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="aimass-model")
+        return self._pool
 
     def _ensure_worker(self) -> asyncio.Queue[_Item]:
         loop = asyncio.get_running_loop()
@@ -108,4 +115,7 @@ class MicroBatcher:
     def close(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._task = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
