@@ -8,7 +8,13 @@ from rich.text import Text
 
 from aimass.schemas import Highlight, Response
 
-_COLOURS = {"answer": "green", "clarify": "yellow", "handoff": "magenta", "fallback": "red"}
+_COLOURS = {
+    "answer": "green",
+    "clarify": "yellow",
+    "handoff": "magenta",
+    "fallback": "red",
+    "refuse": "red",
+}
 
 
 def render_reply(
@@ -42,6 +48,15 @@ def render_response(response: Response, console: Console | None = None) -> None:
     table.add_column("value")
     d = response.decision
     table.add_row("decision", f"{d.kind.value} by {d.decided_by}: {d.reason}")
+    if d.trace:
+        steps = Text()
+        for step in d.trace:
+            style = "bold" if step.fired else "dim"
+            steps.append(f"{'●' if step.fired else '○'} {step.rule} ({step.kind})", style=style)
+            steps.append(f"  {step.detail}\n" if step.detail else "\n", style="dim")
+        table.add_row("policy trace", steps)
+    if response.redacted_text is not None:
+        table.add_row("stored as", response.redacted_text)
     table.add_row("language", response.language)
     table.add_row("out of scope", "yes" if response.out_of_scope else "no")
     table.add_row(
