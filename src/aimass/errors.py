@@ -154,6 +154,7 @@ CODES: dict[str, str] = {
     "AM814": "unsupported database URL",
     "AM815": "the model or project to serve cannot be found",
     "AM816": "the running model could not apply a content change (nothing was saved)",
+    "AM817": "the address/port to serve on is in use or not available",
     # AM9xx: environment
     "AM900": "an optional dependency is not installed",
 }

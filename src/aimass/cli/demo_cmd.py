@@ -1,7 +1,8 @@
 """``aimass demo``: the main job on the bundled demo bot.
 
 Prepares the backbone, trains the demo bot when no up-to-date trained model is there (with a
-progress bar), answers a few example questions, then opens the chat.
+progress bar), answers a few example questions, then serves the bot over HTTP with its chat
+widget and admin console (``--no-serve``: the terminal chat instead).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ def register(app: typer.Typer) -> None:
 def demo(
     retrain: bool = typer.Option(False, help="Train again even if a trained demo model exists."),
     chat: bool = typer.Option(True, help="Open the terminal chat after the examples."),
+    serve: bool = typer.Option(
+        True, help="End in the HTTP service with its chat widget and console (else the chat)."
+    ),
+    port: int = typer.Option(8000, help="Port for the service."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Train (if needed) and chat with the bundled bilingual demo bot."""
@@ -77,7 +82,14 @@ def demo(
     for text in EXAMPLES:
         typer.secho(f"you> {text}", fg=typer.colors.CYAN)
         render_reply(assistant.respond(text))
-    if chat:
+    if serve:
+        from aimass.cli.serve_cmd import start_service
+        from aimass.storage.db import sqlite_url
+
+        del assistant  # the service loads its own copy
+        url = sqlite_url(aimass_home() / "demo" / "service.db")
+        start_service(model_dir, port=port, url=url, verbose=verbose, demo=True)
+    elif chat:
         from aimass.cli.model_cmds import chat as chat_cmd
 
         chat_cmd(model=model_dir, details=True, user="demo-user")

@@ -70,28 +70,57 @@ def serve(
     database has no API keys, an admin key and a client key are created and shown once.
     """
     setup_logging(verbose)
+    model = resolve_model(target)
+    url = _database_url(database)
+    start_service(model, host=host, port=port, workers=workers, url=url, verbose=verbose)
+
+
+def start_service(
+    model: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    url: str,
+    verbose: bool = False,
+    demo: bool = False,
+) -> None:
+    """Migrate, make sure someone can log in, print the addresses, run uvicorn (blocks).
+
+    ``demo``: a local demo (``aimass demo``): the widget chats without a key and a fresh
+    console key is printed on every start (the previous demo key is revoked).
+    """
     import uvicorn
 
     from aimass.storage.store import Store
 
-    model = resolve_model(target)
-    url = _database_url(database)
+    _check_port(host, port)
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
     store = Store(url)  # migrate once here, before the workers start
-    if not store.has_keys():
+    if demo:
+        for k in store.list_keys():
+            if k["name"] == "demo console" and not k["revoked"]:
+                store.revoke_key(k["id"])
+        _, admin = store.create_key("admin", "demo console")
+        os.environ["AIMASS_ANONYMOUS_CLIENT"] = "true"
+        typer.secho("the service is up at:", bold=True)
+        typer.echo(f"  chat widget    {base}/widget/")
+        typer.echo(f"  admin console  {base}/console/#key={admin}")
+        typer.echo(f"  API docs       {base}/docs")
+    elif not store.has_keys():
         _, admin = store.create_key("admin", "first admin (aimass serve)")
         _, client = store.create_key("client", "widget (aimass serve)")
         store.audit(None, "key.bootstrap", None)
-        shown = "localhost" if host in ("0.0.0.0", "::") else host
-        base = f"http://{shown}:{port}"
         typer.secho("first start: API keys created (shown only now, keep them):", bold=True)
         typer.echo(f"  admin  {admin}\n  client {client}")
         typer.echo(f"  widget  {base}/widget/?key={client}")
         typer.echo(f"  console {base}/console/#key={admin}")
     store.close()
-    os.environ["AIMASS_MODEL"] = str(model.resolve())
+    os.environ["AIMASS_MODEL"] = str(Path(model).resolve())
     os.environ["AIMASS_DATABASE_URL"] = url
     typer.secho(
-        f"serving {model} on http://{host}:{port} (docs /docs, widget /widget/, console /console/)",
+        f"serving {model} on {base} (docs /docs, widget /widget/, console /console/); Ctrl-C stops",
         bold=True,
     )
     uvicorn.run(
@@ -102,6 +131,23 @@ def serve(
         workers=workers,
         log_level="info" if verbose else "warning",
     )
+
+
+def _check_port(host: str, port: int) -> None:
+    import socket
+
+    from aimass.errors import ServiceError
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise ServiceError(
+                f"cannot listen on {host}:{port} (in use, or not an address of this machine)",
+                code="AM817",
+                hint="pass another --port (or --host)",
+            ) from None
 
 
 @keys_app.command("create")
