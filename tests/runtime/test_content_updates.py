@@ -93,3 +93,31 @@ def test_bad_content_is_refused_and_nothing_is_lost(artifact: Path) -> None:
     with pytest.raises(ArtifactError) as bad:
         Assistant.load(artifact)
     assert bad.value.code == "AM402" and "faqs.json" in str(bad.value)
+
+
+def test_duplicate_check_finds_the_faq_a_new_question_repeats(artifact: Path) -> None:
+    bot = Assistant.load(artifact)
+    dupes = bot.find_duplicates("你们支持花呗吗", threshold=0.0)
+    assert dupes and dupes[0].faq_id == "payment-huabei"
+    assert bot.find_duplicates("你们支持花呗吗", threshold=1.01) == []
+
+
+def test_search_command_prints_faqs_and_passages(artifact: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aimass.cli.main import app
+
+    bot = Assistant.load(artifact)
+    doc = KbDocument(
+        id="returns", title="退货退款政策", text=RETURNS_MD, format="md", path="kb/returns.md"
+    )
+    bot.upsert_document(doc)
+    runner = CliRunner()
+    out = runner.invoke(app, ["search", "你们支持花呗吗", "-m", str(artifact), "--json", "-k", "2"])
+    assert out.exit_code == 0, out.output
+    hits = json.loads(out.output)
+    assert hits[0]["faq_id"] == "payment-huabei" and len(hits) == 2
+    out = runner.invoke(app, ["search", "七天无理由退货", "-m", str(artifact), "--kb"])
+    assert out.exit_code == 0 and "kb/returns.md#七天无理由退货" in out.output
+    out = runner.invoke(app, ["search", "", "-m", str(artifact)])
+    assert out.exit_code != 0 and "AM600" in out.output

@@ -13,6 +13,7 @@ from aimass.cli.common import ARTIFACT_SUBDIR, artifact_path, handle_errors, set
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
     app.command("ask")(ask)
+    app.command("search")(search)
     app.command("chat")(chat)
     app.command("eval")(evaluate)
 
@@ -87,6 +88,54 @@ def ask(
         typer.echo(response.model_dump_json(indent=2))
     else:
         render_response(response)
+
+
+@handle_errors
+def search(
+    query: str = typer.Argument(..., help="A question, as a customer would ask it."),
+    model: Path = typer.Option(
+        Path("."), "--model", "-m", help="An artifact folder or a trained project folder."
+    ),
+    kb: bool = typer.Option(False, "--kb", help="Search the knowledge base instead of the FAQs."),
+    duplicates: bool = typer.Option(
+        False, "--duplicates", help="Only FAQs this question probably duplicates."
+    ),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="How many results."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Search the FAQs (hybrid: words + meaning) or the knowledge base, with highlights."""
+    import json
+
+    from rich.console import Console
+
+    from aimass.cli.render import marked
+    from aimass.runtime.assistant import Assistant
+
+    assistant = Assistant.load(artifact_path(model))
+    if kb:
+        hits = assistant.search_kb(query, k=k)
+    elif duplicates:
+        hits = assistant.find_duplicates(query, k=k)
+    else:
+        hits = assistant.search_faqs(query, k=k)
+    if as_json:
+        typer.echo(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    if not hits:
+        console.print("no match" if not duplicates else "no duplicate found")
+    for i, h in enumerate(hits, 1):
+        if kb:
+            console.print(f"{i}. [bold]{h.source}[/bold]  {h.confidence:.3f}  ({h.title})")
+            console.print(marked(h.text, h.highlights))
+        else:
+            line = marked(h.matched_question, h.matched_highlights)
+            console.print(
+                f"{i}. [bold]{h.faq_id}[/bold]  confidence {h.confidence:.3f}  "
+                f"(cosine {h.score:.3f}, BM25 {h.lexical:.2f})  ",
+                end="",
+            )
+            console.print(line)
 
 
 @handle_errors

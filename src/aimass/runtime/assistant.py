@@ -16,7 +16,8 @@ from aimass.policy import Policy, Turn
 from aimass.runtime.content import ContentStore, content_dir_for
 from aimass.runtime.decide import IntentInfo, decide
 from aimass.runtime.predictor import Predictor, TorchPredictor
-from aimass.runtime.scope import classify, oos_threshold
+from aimass.runtime.scope import decide as decide_scope
+from aimass.runtime.scope import needs_vectors
 from aimass.schemas import (
     Faq,
     FaqMatch,
@@ -27,6 +28,7 @@ from aimass.schemas import (
     Response,
     TagScore,
 )
+from aimass.schemas.response import Explanation
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,22 @@ class Assistant:
             self.predictor.tag_probabilities(clean) if self.predictor.has("profile") else None
         )
         query_vectors = (
-            self.predictor.embed(clean) if len(self.faq_index) or len(self.kb_index) else None
+            self.predictor.embed(clean)
+            if len(self.faq_index)
+            or len(self.kb_index)
+            or (intent_probs is not None and needs_vectors(self.calibration))
+            else None
+        )
+        scope = (
+            decide_scope(
+                intent_probs,
+                query_vectors,
+                self.predictor.intent_labels,
+                self.calibration,
+                self.thresholds,
+            )
+            if intent_probs is not None
+            else None
         )
         faq_hits = (
             self.faq_index.search(clean, k=5, query_vectors=query_vectors)
@@ -120,7 +137,10 @@ class Assistant:
         out = []
         for i, text in enumerate(clean):
             language = language_of(text)
-            intents, oos = self._intents(intent_probs[i] if intent_probs is not None else None)
+            intents, oos = self._intents(
+                intent_probs[i] if intent_probs is not None else None,
+                scope[i][2] if scope is not None else False,
+            )
             faqs = self._faq_matches(text, faq_hits[i], language)
             tags = self._tags(tag_probs[i] if tag_probs is not None else None)
             # The policy's rules run first; decide() is its last, default step.
@@ -167,6 +187,13 @@ class Assistant:
                 )
             )
         return out
+
+    def explain(self, text: str, method: str = "occlusion") -> Explanation:
+        """Why ``text`` gets its answer: word attributions (``occlusion`` works on every
+        model, ``ig`` needs torch), runner-up, nearest training examples, FAQ/KB matches."""
+        from aimass.explain import explain
+
+        return explain(self, text, method)
 
     # ------------------------------------------------------------------ parts
 
@@ -215,6 +242,17 @@ class Assistant:
         (hits,) = self.kb_index.search([clean], k=k) if len(self.kb_index) else ([],)
         return self._kb_matches(clean, hits)
 
+    def find_duplicates(
+        self, question: str, *, threshold: float | None = None, k: int = 5
+    ) -> list[FaqMatch]:
+        """Existing FAQs that ``question`` probably duplicates (for FAQ maintenance).
+
+        A match counts when its calibrated confidence (the probability that this FAQ is the
+        right answer to the question) reaches ``threshold`` (default: ``thresholds.faq``).
+        """
+        cut = self.thresholds.faq if threshold is None else threshold
+        return [m for m in self.search_faqs(question, k=k) if m.confidence >= cut]
+
     def upsert_faq(self, faq: Faq) -> None:
         """Add or replace an FAQ; the change is searchable at once and persisted."""
         if not faq.questions:
@@ -252,7 +290,9 @@ class Assistant:
             self.content.write_kb(self.kb_index.documents())
         self._save_vectors()
 
-    def _intents(self, probs: np.ndarray | None, k: int = 5) -> tuple[list[IntentScore], bool]:
+    def _intents(
+        self, probs: np.ndarray | None, oos: bool, k: int = 5
+    ) -> tuple[list[IntentScore], bool]:
         if probs is None:
             return [], False
         labels = self.predictor.intent_labels
@@ -260,7 +300,6 @@ class Assistant:
         scores = [
             IntentScore(name=labels[j], confidence=float(np.clip(probs[j], 0, 1))) for j in order
         ]
-        _, _, oos = classify(probs, labels, oos_threshold(self.calibration, self.thresholds))
         return scores, oos
 
     def _tags(self, probs: np.ndarray | None) -> list[TagScore]:
