@@ -71,9 +71,13 @@ def create_engine(url: str) -> Any:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            # Take the write lock up front: a read-then-write transaction can then never fail
-            # with SQLITE_BUSY half-way, and read-modify-write (counters, tags) loses nothing.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock up front: a read-then-write transaction can then
+            # never fail with SQLITE_BUSY half-way, and read-modify-write (counters, tags)
+            # loses nothing. Readers (engine option ``aimass_readonly``) take no lock (WAL).
+            if conn.get_execution_options().get("aimass_readonly"):
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return sa_create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

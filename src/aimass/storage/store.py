@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from aimass.storage.models import (
 SCOPES = ("client", "agent", "admin")  # each scope may do everything the ones before it may
 TOKEN_PREFIX = "am_"
 _TOUCH_EVERY = timedelta(seconds=60)  # last_used_at is written at most once a minute per key
+KEY_CACHE_S = 5.0  # how long a verified key is trusted without asking the database again
 
 
 def hash_token(token: str) -> str:
@@ -60,7 +62,11 @@ class Store:
         if migrate_schema:
             migrate(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = sessionmaker(
+            self.engine.execution_options(aimass_readonly=True), expire_on_commit=False
+        )
         self._touched: dict[str, datetime] = {}
+        self._keys: dict[str, tuple[dict[str, Any], float]] = {}  # token hash -> (key, expiry)
 
     @property
     def dialect(self) -> str:
@@ -71,7 +77,14 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A write transaction (on SQLite it holds the write lock from the start)."""
         with self._session() as s, s.begin():
+            yield s
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction: on SQLite it takes no write lock (WAL readers run freely)."""
+        with self._reader() as s, s.begin():
             yield s
 
     def ping(self) -> bool:
@@ -100,7 +113,7 @@ class Store:
         return _key_dict(row), token
 
     def list_keys(self) -> list[dict[str, Any]]:
-        with self.session() as s:
+        with self.read() as s:
             rows = s.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
             return [_key_dict(r) for r in rows]
 
@@ -111,26 +124,45 @@ class Store:
                 raise not_found(f"API key {key_id!r}")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
+            self._keys = {h: v for h, v in self._keys.items() if v[0]["id"] != key_id}
             return _key_dict(row)
 
     def verify_key(self, token: str) -> dict[str, Any] | None:
-        """The key a token belongs to, or None when unknown or revoked."""
+        """The key a token belongs to, or None when unknown or revoked.
+
+        Answers are cached for ``KEY_CACHE_S`` seconds, so most requests touch no table; a
+        key revoked through another server (or the CLI) stops working within that time, one
+        revoked through this ``Store`` at once.
+        """
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
         digest = hash_token(token)
-        with self.session() as s:
-            row = s.scalars(select(ApiKey).where(ApiKey.token_hash == digest)).first()
-            if row is None or row.revoked_at is not None:
-                return None
-            now = utcnow()
-            last = self._touched.get(row.id)
-            if last is None or now - last > _TOUCH_EVERY:
-                row.last_used_at = now
-                self._touched[row.id] = now
-            return _key_dict(row)
+        now_s = time.monotonic()
+        cached = self._keys.get(digest)
+        if cached is not None and cached[1] > now_s:
+            key: dict[str, Any] | None = cached[0]
+        else:
+            with self.read() as s:
+                row = s.scalars(select(ApiKey).where(ApiKey.token_hash == digest)).first()
+                key = _key_dict(row) if row is not None and row.revoked_at is None else None
+            if key is not None:
+                if len(self._keys) > 10000:
+                    self._keys.clear()
+                self._keys[digest] = (key, now_s + KEY_CACHE_S)
+        if key is None:
+            return None
+        now = utcnow()
+        last = self._touched.get(key["id"])
+        if last is None or now - last > _TOUCH_EVERY:
+            self._touched[key["id"]] = now
+            with self.session() as s:
+                row = s.get(ApiKey, key["id"])
+                if row is not None:
+                    row.last_used_at = now
+        return key
 
     def has_keys(self) -> bool:
-        with self.session() as s:
+        with self.read() as s:
             return s.scalar(select(func.count()).select_from(ApiKey)) > 0
 
     # ------------------------------------------------------------------ turns
@@ -259,7 +291,7 @@ class Store:
     def list_conversations(
         self, *, limit: int = 50, offset: int = 0, user_id: str | None = None
     ) -> list[dict[str, Any]]:
-        with self.session() as s:
+        with self.read() as s:
             q = select(Conversation).order_by(Conversation.updated_at.desc(), Conversation.id)
             if user_id:
                 q = q.where(Conversation.user_id == user_id)
@@ -267,7 +299,7 @@ class Store:
             return [_conv_dict(c) for c in rows]
 
     def conversation(self, conversation_id: str) -> dict[str, Any]:
-        with self.session() as s:
+        with self.read() as s:
             conv = s.get(Conversation, conversation_id)
             if conv is None:
                 raise not_found(f"conversation {conversation_id!r}")
@@ -292,7 +324,7 @@ class Store:
             return out
 
     def decision(self, decision_id: int) -> dict[str, Any]:
-        with self.session() as s:
+        with self.read() as s:
             row = s.get(DecisionRow, decision_id)
             if row is None:
                 raise not_found(f"turn {decision_id}")
@@ -347,14 +379,14 @@ class Store:
             return int(fb.id)
 
     def feedback_for(self, turn_id: int) -> list[dict[str, Any]]:
-        with self.session() as s:
+        with self.read() as s:
             rows = s.scalars(select(Feedback).where(Feedback.decision_id == turn_id)).all()
             return [_feedback_dict(f) for f in rows]
 
     # ------------------------------------------------------------------ profiles
 
     def profile(self, user_id: str) -> dict[str, Any]:
-        with self.session() as s:
+        with self.read() as s:
             prof = s.get(Profile, user_id)
             if prof is None:
                 raise not_found(f"profile of user {user_id!r}")
@@ -414,7 +446,7 @@ class Store:
             return _handoff_dict(h)
 
     def list_handoffs(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        with self.session() as s:
+        with self.read() as s:
             q = select(Handoff).order_by(Handoff.id)
             if status:
                 q = q.where(Handoff.status == status)
@@ -474,7 +506,7 @@ class Store:
     # ------------------------------------------------------------------ labelling queue
 
     def list_review(self, status: str | None = "open", limit: int = 100) -> list[dict[str, Any]]:
-        with self.session() as s:
+        with self.read() as s:
             q = select(ReviewItem).order_by(ReviewItem.id)
             if status:
                 q = q.where(ReviewItem.status == status)
@@ -507,11 +539,11 @@ class Store:
 
     def list_content(self, kind: str) -> list[dict[str, Any]]:
         model = _content_model(kind)
-        with self.session() as s:
+        with self.read() as s:
             return [dict(r.data) for r in s.scalars(select(model).order_by(model.id)).all()]
 
     def get_content(self, kind: str, item_id: str) -> dict[str, Any]:
-        with self.session() as s:
+        with self.read() as s:
             row = s.get(_content_model(kind), item_id)
             if row is None:
                 raise not_found(f"{kind} {item_id!r}")
@@ -542,7 +574,7 @@ class Store:
         """Changes logged after event ``after``: the newest event id and, per changed item,
         its current content (None when deleted). Idempotent to apply, so replaying a window
         twice (ids of concurrent writers may commit out of order) does no harm."""
-        with self.session() as s:
+        with self.read() as s:
             events = s.scalars(
                 select(ContentEvent).where(ContentEvent.id > after).order_by(ContentEvent.id)
             ).all()
@@ -577,7 +609,7 @@ class Store:
             s.add(AuditEntry(actor=actor, action=action, target=target, detail=detail))
 
     def list_audit(self, limit: int = 100) -> list[dict[str, Any]]:
-        with self.session() as s:
+        with self.read() as s:
             rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
             return [
                 {
@@ -594,7 +626,7 @@ class Store:
     # ------------------------------------------------------------------ dashboard
 
     def stats(self) -> dict[str, Any]:
-        with self.session() as s:
+        with self.read() as s:
             turns = s.scalar(select(func.count()).select_from(DecisionRow)) or 0
             convs = s.scalar(select(func.count()).select_from(Conversation)) or 0
             handed = s.scalar(select(func.count(func.distinct(Handoff.conversation_id)))) or 0
