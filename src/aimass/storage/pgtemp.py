@@ -8,6 +8,7 @@ PostgreSQL refuses to run as root, so under root the cluster runs as the ``postg
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import shutil
@@ -172,8 +173,16 @@ def acquire() -> Cluster:
     global _shared, _users
     if _shared is None:
         _shared = Cluster().start()
+        atexit.register(_stop_at_exit)  # a crashed or interrupted run leaves no server behind
     _users += 1
     return _shared
+
+
+def _stop_at_exit() -> None:
+    global _shared
+    if _shared is not None:
+        _shared.stop()
+        _shared = None
 
 
 def release() -> None:
