@@ -151,6 +151,27 @@ def test_handoff_queue(api: Api) -> None:
     assert claimed["status"] == "claimed"
     again = api.c.post(f"/v1/handoffs/{hid}/claim", headers=api.h("admin"))
     assert again.status_code == 409 and again.json()["code"] == "AM810"
+    sid = out["session_id"]
+    reply = api.c.post(
+        f"/v1/conversations/{sid}/messages",
+        json={"text": "您好，我是客服小王。"},
+        headers=api.h("agent"),
+    )
+    assert reply.status_code == 201
+    seen = api.c.get(f"/v1/sessions/{sid}/agent-messages", headers=api.h("client")).json()
+    assert [m["text"] for m in seen] == ["您好，我是客服小王。"]
+    later = api.c.get(
+        f"/v1/sessions/{sid}/agent-messages",
+        params={"after": seen[-1]["id"]},
+        headers=api.h("client"),
+    ).json()
+    assert later == []
+    assert (
+        api.c.post(
+            f"/v1/conversations/{sid}/messages", json={"text": "x"}, headers=api.h("client")
+        ).status_code
+        == 403
+    )
     done = api.c.post(
         f"/v1/handoffs/{hid}/resolve", json={"outcome": "solved"}, headers=api.h("agent")
     )
@@ -182,6 +203,7 @@ def test_client_keys_are_refused_on_every_admin_and_agent_route(api: Api) -> Non
         ("post", "/v1/handoffs"),
         ("get", "/v1/faqs/search"),
         ("get", "/v1/kb/search"),
+        ("get", "/v1/sessions/{session_id}/agent-messages"),
     }
     spec = api.c.get("/openapi.json").json()
     walked = 0

@@ -154,6 +154,31 @@ def test_console_shows_the_conversation_and_the_handoff_queue(
     page.close()
 
 
+def test_agent_reply_reaches_the_customer_widget(site: dict[str, Any], browser: Any) -> None:
+    customer = browser.new_page(locale="en-US")
+    customer.goto(f"{site['url']}/widget/?key={site['keys']['client']}&user=web-agent&poll=300")
+    customer.fill("[data-testid=input]", "where is my parcel")
+    customer.click("[data-testid=send]")
+    customer.locator("[data-testid=bot-message]").first.wait_for(timeout=20000)
+    customer.click("[data-testid=handoff]")
+    customer.wait_for_selector("[data-testid=handoff-requested]", timeout=10000)
+
+    agent = browser.new_page()
+    agent.goto(f"{site['url']}/console/#key={site['keys']['admin']}")
+    agent.click("[data-tab=conversations]")
+    agent.locator("[data-testid=conversation-row]", has_text="web-agent").click()
+    agent.fill("[data-testid=agent-reply]", "Hi, this is Wang from support.")
+    agent.press("[data-testid=agent-reply]", "Enter")
+    agent.locator(".turn", has_text="Hi, this is Wang from support.").wait_for(timeout=10000)
+    agent.close()
+
+    got = customer.locator("[data-testid=agent-message]")
+    got.wait_for(timeout=10000)
+    assert got.inner_text() == "Hi, this is Wang from support."
+    customer.screenshot(path=str(site["shots"] / "widget-agent-reply.png"), full_page=True)
+    customer.close()
+
+
 def test_console_faq_editor_and_test_this_question(site: dict[str, Any], browser: Any) -> None:
     page = browser.new_page()
     page.goto(f"{site['url']}/console/#key={site['keys']['admin']}")

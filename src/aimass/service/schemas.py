@@ -170,6 +170,10 @@ class ConversationDetail(ConversationOut):
     feedback: list[FeedbackOut]
 
 
+class AgentMessageIn(_In):
+    text: str = Field(min_length=1, max_length=4000)
+
+
 class ReviewOut(BaseModel):
     id: int
     turn_id: int

@@ -323,6 +323,35 @@ class Store:
             out["feedback"] = [_feedback_dict(f) for f in feedback]
             return out
 
+    def add_agent_message(self, conversation_id: str, text: str, actor: str) -> dict[str, Any]:
+        """A human agent's reply in a conversation (the customer's widget picks it up)."""
+        with self.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise not_found(f"conversation {conversation_id!r}")
+            conv.updated_at = utcnow()
+            m = Message(conversation_id=conv.id, user_id=conv.user_id, role="agent", text=text)
+            s.add(m)
+            s.add(AuditEntry(actor=actor, action="agent.reply", target=conv.id, detail={}))
+            s.flush()
+            return {"id": m.id, "role": m.role, "text": m.text, "created_at": m.created_at}
+
+    def agent_messages(self, conversation_id: str, after: int = 0) -> list[dict[str, Any]]:
+        with self.read() as s:
+            rows = s.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.role == "agent",
+                    Message.id > after,
+                )
+                .order_by(Message.id)
+            ).all()
+            return [
+                {"id": m.id, "role": m.role, "text": m.text, "created_at": m.created_at}
+                for m in rows
+            ]
+
     def decision(self, decision_id: int) -> dict[str, Any]:
         with self.read() as s:
             row = s.get(DecisionRow, decision_id)

@@ -7,8 +7,15 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 
 from aimass.service.routers import ERRORS, ctx_of
-from aimass.service.schemas import ConversationDetail, ConversationOut, LabelIn, ReviewOut
-from aimass.service.security import AGENT, Principal
+from aimass.service.schemas import (
+    AgentMessageIn,
+    ConversationDetail,
+    ConversationOut,
+    LabelIn,
+    MessageOut,
+    ReviewOut,
+)
+from aimass.service.security import AGENT, CLIENT, Principal
 
 router = APIRouter(tags=["conversations"], responses=ERRORS)
 
@@ -28,6 +35,27 @@ def list_conversations(
 def get_conversation(conversation_id: str, request: Request, who: Principal = AGENT) -> Any:
     """Every message, each turn's decision (what decided it and why) and the feedback."""
     return ctx_of(request).store.conversation(conversation_id)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages", response_model=MessageOut, status_code=201
+)
+def agent_reply(
+    conversation_id: str, body: AgentMessageIn, request: Request, who: Principal = AGENT
+) -> Any:
+    """A human agent answers the customer (shown in the customer's chat widget)."""
+    return ctx_of(request).store.add_agent_message(conversation_id, body.text, who.key_id)
+
+
+@router.get("/sessions/{session_id}/agent-messages", response_model=list[MessageOut])
+def agent_messages(
+    session_id: str,
+    request: Request,
+    after: int = Query(0, ge=0, description="only messages with a larger id"),
+    who: Principal = CLIENT,
+) -> Any:
+    """What human agents wrote in this conversation (the widget polls it after a hand-off)."""
+    return ctx_of(request).store.agent_messages(session_id, after)
 
 
 @router.get("/review", response_model=list[ReviewOut])

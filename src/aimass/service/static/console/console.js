@@ -166,6 +166,26 @@
         });
         box.appendChild(d);
       });
+      c.messages.filter(function (m) { return m.role === "agent"; }).forEach(function (m) {
+        var d = el("div", null, "turn");
+        d.appendChild(el("span", "agent", "kind"));
+        d.appendChild(document.createTextNode(" " + m.text));
+        box.appendChild(d);
+      });
+      var form = el("form", null, "reply");
+      var input = el("input");
+      input.placeholder = "reply to the customer as an agent";
+      input.setAttribute("data-testid", "agent-reply");
+      var send = el("button", "Send");
+      form.appendChild(input);
+      form.appendChild(send);
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        if (!input.value.trim()) { return; }
+        call("POST", "/v1/conversations/" + encodeURIComponent(c.id) + "/messages", { text: input.value.trim() })
+          .then(function () { openConversation(c.id); }).catch(fail);
+      });
+      box.appendChild(form);
     }).catch(fail);
   }
 

@@ -44,9 +44,29 @@
   });
   document.querySelector("[data-testid=handoff]").addEventListener("click", function () {
     call("POST", "/v1/handoffs", { session_id: sessionId, user_id: userId, reason: "customer asked for a person" })
-      .then(function () { system(t.handoff, "handoff-requested"); })
+      .then(function () { system(t.handoff, "handoff-requested"); waitForAgent(); })
       .catch(function () { system(t.error); });
   });
+
+  var lastAgentMessage = 0;
+  var polling = null;
+  function waitForAgent() {
+    // after a hand-off, show what the human agent writes (polled; plain HTTP, no websocket)
+    if (polling) { return; }
+    var every = Number(params.get("poll")) || 3000;
+    polling = setInterval(function () {
+      call("GET", "/v1/sessions/" + encodeURIComponent(sessionId) + "/agent-messages?after=" + lastAgentMessage)
+        .then(function (list) {
+          list.forEach(function (m) {
+            lastAgentMessage = Math.max(lastAgentMessage, m.id);
+            var li = item("am-agent", "agent-message");
+            li.firstChild.textContent = m.text;
+          });
+          if (list.length) { scroll(); }
+        })
+        .catch(function () { /* try again at the next tick */ });
+    }, every);
+  }
 
   function pickLanguage(hint) {
     var h = (hint || navigator.language || "en").toLowerCase();
@@ -142,7 +162,7 @@
       thumbs.appendChild(b);
     });
     li.appendChild(thumbs);
-    if (out.decision.kind === "handoff") { system(t.handoff, "handoff-requested"); }
+    if (out.decision.kind === "handoff") { system(t.handoff, "handoff-requested"); waitForAgent(); }
     scroll();
   }
 })();
