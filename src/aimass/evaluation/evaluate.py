@@ -41,7 +41,7 @@ def read_labelled(path: Path) -> tuple[list[str], list[str]]:
 def evaluate_artifact(artifact: Path, data: Path, out: Path) -> dict[str, Any]:
     from aimass.config.project import Thresholds
     from aimass.runtime.predictor import load_predictor
-    from aimass.runtime.scope import classify, oos_threshold
+    from aimass.runtime.scope import decide_texts
 
     texts, gold = read_labelled(data)
     if not texts:
@@ -51,17 +51,17 @@ def evaluate_artifact(artifact: Path, data: Path, out: Path) -> dict[str, Any]:
         raise ProjectError("the artifact has no intent head", code="AM403")
     known = set(predictor.intent_labels) | {"oos"}
     unknown = sorted({g for g in gold if g not in known})
-    threshold = oos_threshold(
-        predictor.files.calibration,
-        Thresholds.model_validate(predictor.files.runtime.get("thresholds", {})),
-    )
-    probs = predictor.intent_probabilities(texts)
-    decided = [classify(p, predictor.intent_labels, threshold) for p in probs]
+    # The served rule, score and thresholds (runtime/scope.py), not a re-implementation.
+    thresholds = Thresholds.model_validate(predictor.files.runtime.get("thresholds", {}))
+    probs, vectors, decided = decide_texts(predictor, texts, thresholds)
     pred = [d[0] for d in decided]
     conf = np.array([d[1] for d in decided])
     metrics = intent_metrics(gold, pred, conf)
     metrics["unknown_labels"] = unknown
     metrics["reliability"] = reliability_bins(conf, np.array(gold) == np.array(pred))
+    from aimass.evaluation.trust import intent_trust
+
+    metrics["trust"] = intent_trust(predictor, texts, gold, probs, vectors, decided)
     labels, matrix = confusion(gold, pred)
     errors = [
         {"text": t, "gold": g, "predicted": p, "confidence": round(float(c), 3)}

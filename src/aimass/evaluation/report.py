@@ -1,5 +1,7 @@
 """The HTML evaluation report: headline metrics, confusion matrix, per-intent precision /
-recall / F1, a reliability diagram and the misclassified examples. One self-contained file
+recall / F1, a reliability diagram (and before/after temperature scaling), out-of-scope
+detection, the risk–coverage curve, the faithfulness of explanations and the misclassified
+examples. One self-contained file
 (plots embedded as PNG), so it can be mailed or attached to a ticket."""
 
 from __future__ import annotations
@@ -32,6 +34,26 @@ th{background:#f3f3f3}.num{text-align:right;font-variant-numeric:tabular-nums}im
 <img alt="confusion matrix" src="data:image/png;base64,{{ confusion_png }}">
 <h2>Reliability diagram</h2>
 <img alt="reliability diagram" src="data:image/png;base64,{{ reliability_png }}">
+{% if calibration %}<h2>Calibration before and after temperature scaling</h2>
+<table><tr><th>head</th><th>temperature</th><th>ECE before</th><th>ECE after</th></tr>
+{% for head, c in calibration %}<tr><td>{{ head }}</td><td class="num">{{ "%.3f"|format(c.temperature) }}</td>
+<td class="num">{{ "%.4f"|format(c.before.ece) }}</td><td class="num">{{ "%.4f"|format(c.after.ece) }}</td></tr>{% endfor %}</table>
+{% for head, png in calibration_pngs %}<img alt="reliability before and after: {{ head }}" src="data:image/png;base64,{{ png }}">{% endfor %}{% endif %}
+{% if oos %}<h2>Out-of-scope detection</h2>
+<table><tr><th></th><th>served score ({{ oos.score }})</th><th>confidence only</th></tr>
+<tr><th>AUROC</th><td class="num">{{ fmt(oos.auroc) }}</td><td class="num">{{ fmt(oos.auroc_confidence_only) }}</td></tr>
+<tr><th>FPR at 95% in-scope recall</th><td class="num">{{ fmt(oos.fpr_at_95_recall) }}</td><td class="num">{{ fmt(oos.fpr_at_95_recall_confidence_only) }}</td></tr>
+<tr><th>out-of-scope examples</th><td class="num" colspan="2">{{ oos.n_oos }}</td></tr></table>{% endif %}
+{% if risk %}<h2>Risk–coverage</h2>
+<p>Answer only the most confident share of messages: the error rate among those answered.
+AURC {{ fmt(risk.aurc) }} (lower is better); risk at full coverage {{ fmt(risk.risk_at_full) }}.</p>
+<img alt="risk-coverage curve" src="data:image/png;base64,{{ risk_png }}">{% endif %}
+{% if faith and faith.n %}<h2>Faithfulness of explanations (deletion)</h2>
+<p>Delete the top-k words by {{ faith.method }} attribution vs k random words; mean drop of the
+predicted intent's probability over {{ faith.n }} correctly predicted messages.</p>
+<table><tr><th>top-{{ faith.k }} deleted</th><th>random deleted</th><th>margin</th><th>AOPC (k = 1..{{ faith.k }})</th></tr>
+<tr><td class="num">{{ fmt(faith.top_drop) }}</td><td class="num">{{ fmt(faith.random_drop) }}</td>
+<td class="num">{{ fmt(faith.margin) }}</td><td class="num">{{ fmt(faith.aopc) }}</td></tr></table>{% endif %}
 <h2>Misclassified examples ({{ errors|length }})</h2>
 <table><tr><th>text</th><th>gold</th><th>predicted</th><th>confidence</th></tr>
 {% for e in errors[:500] %}<tr><td>{{ e.text }}</td><td>{{ e.gold }}</td><td>{{ e.predicted }}</td>
@@ -131,6 +153,48 @@ def reliability_png(bins: list[dict[str, Any]]) -> str:
     return _png(fig)
 
 
+def calibration_png(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> str:
+    """Two reliability diagrams side by side: before and after temperature scaling."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.5), sharey=True)
+    for ax, bins, title in ((axes[0], before, "before"), (axes[1], after, "after")):
+        centres = [(b["lower"] + b["upper"]) / 2 for b in bins if b["count"]]
+        acc = [b["accuracy"] for b in bins if b["count"]]
+        width = bins[0]["upper"] - bins[0]["lower"] if bins else 0.1
+        ax.bar(centres, acc, width=width * 0.9, color="#4c72b0", label="accuracy")
+        ax.plot([0, 1], [0, 1], "--", color="grey", label="perfect calibration")
+        ax.set_title(f"{title} temperature scaling")
+        ax.set_xlabel("confidence")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(loc="upper left")
+    return _png(fig)
+
+
+def risk_coverage_png(coverage: list[float], risk: list[float]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(coverage, risk, color="#c44e52")
+    ax.set_xlabel("coverage (share of messages answered)")
+    ax.set_ylabel("risk (error rate among answered)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, max(0.05, max(risk, default=0.0) * 1.1))
+    return _png(fig)
+
+
+def _fmt(v: Any) -> str:
+    return "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
 def write_report(
     path: Path,
     *,
@@ -155,6 +219,9 @@ def write_report(
         for k in keys
     ]
     per_label = metrics.get("per_label", {})
+    trust = metrics.get("trust", {})
+    calibration = sorted(trust.get("calibration", {}).items())
+    risk = trust.get("risk_coverage") or {}
     html = (
         Environment(autoescape=True)
         .from_string(_TEMPLATE)
@@ -167,6 +234,18 @@ def write_report(
             confusion_png=confusion_png(labels, matrix),
             reliability_png=reliability_png(metrics.get("reliability", [])),
             errors=errors,
+            fmt=_fmt,
+            calibration=calibration,
+            calibration_pngs=[
+                (h, calibration_png(c["before"]["bins"], c["after"]["bins"]))
+                for h, c in calibration
+            ],
+            oos=trust.get("oos"),
+            risk=risk if risk.get("coverage") else None,
+            risk_png=risk_coverage_png(risk["coverage"], risk["risk"])
+            if risk.get("coverage")
+            else "",
+            faith=trust.get("faithfulness"),
         )
     )
     tmp = path.with_suffix(".tmp")

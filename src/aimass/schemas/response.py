@@ -82,6 +82,54 @@ class Decision(_Record):
     trace: list[TraceStep] = Field(default_factory=list)  # policy rules evaluated, in order
 
 
+class TokenAttribution(_Record):
+    """How much one word of the message pushed the predicted intent: ``text[start:end]``
+    (offsets into the original message, from the text layer), signed, larger = more."""
+
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+    score: float
+
+
+class NearestExample(_Record):
+    """A training example close to the message in the embedding space."""
+
+    text: str
+    intent: str
+    similarity: float  # cosine
+
+
+class MatchExplanation(_Record):
+    """Which words of the message matched which words of an FAQ question or KB passage."""
+
+    kind: str  # "faq" or "kb"
+    id: str  # FAQ id, or "doc_id#passage_id"
+    matched_text: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    highlights: list[Highlight] = Field(default_factory=list)  # in the message
+    matched_highlights: list[Highlight] = Field(default_factory=list)  # in matched_text
+
+
+class Explanation(_Record):
+    """Why the assistant read a message the way it did (``aimass explain``, the API)."""
+
+    text: str
+    intent: str | None = None
+    confidence: float | None = None
+    method: str = "occlusion"  # "ig" (integrated gradients, torch) or "occlusion"
+    attributions: list[TokenAttribution] = Field(default_factory=list)  # in text order
+    runner_up: str | None = None
+    runner_up_confidence: float | None = None
+    gap: float | None = None  # confidence of the intent minus the runner-up's
+    why_runner_up_lost: str = ""
+    nearest: list[NearestExample] = Field(default_factory=list)  # most similar first
+    matches: list[MatchExplanation] = Field(default_factory=list)
+    out_of_scope: bool = False
+    scope_score: float | None = None  # the combined in-scope score, when the model has one
+    scope_threshold: float | None = None
+
+
 class Response(_Record):
     """The typed answer to one message."""
 
@@ -99,6 +147,7 @@ class Response(_Record):
     session_id: str | None = None
     model_version: str = ""
     latency_ms: float = 0.0
+    explanation: Explanation | None = None  # filled by Assistant.explain, not every turn
 
     @property
     def intent(self) -> IntentScore | None:

@@ -3,12 +3,17 @@
 - Temperature scaling of the intent and profile logits (Guo et al. 2017): one scalar per
   head that minimises dev negative log-likelihood; it changes confidences, never the argmax.
 - The out-of-scope threshold on the top in-scope probability, chosen on dev.
+- The combined out-of-scope score (``fit_scope``): calibrated confidence and the cosine to
+  the nearest class prototype in the embedding space, one threshold; the runtime applies it
+  with ``aimass.runtime.scope.decide``.
 - FAQ confidence: a logistic map from the best match's cosine (and its margin over the
   runner-up) to the probability that the top FAQ is right. Raw cosines of E5 sit in a narrow
   band (MODELS.md) and mean nothing as thresholds until mapped like this.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -128,3 +133,124 @@ def fit_match_confidence(
 def match_confidence(params: dict[str, float], top1: np.ndarray, margin: np.ndarray) -> np.ndarray:
     z = params["w_score"] * top1 + params["w_margin"] * margin + params["bias"]
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def class_prototypes(
+    vectors: np.ndarray, labels: list[str], order: list[str]
+) -> tuple[np.ndarray, list[str]]:
+    """L2-normalised mean embedding of each in-scope label (in ``order``) that has examples."""
+    lab = np.array(labels)
+    protos, names = [], []
+    for name in order:
+        if name == OOS:
+            continue
+        rows = vectors[lab == name]
+        if len(rows):
+            m = rows.mean(0)
+            protos.append(m / max(float(np.linalg.norm(m)), 1e-12))
+            names.append(name)
+    h = vectors.shape[1] if vectors.ndim == 2 else 0
+    return (np.stack(protos) if protos else np.zeros((0, h), np.float32)), names
+
+
+def fit_scope(
+    prototypes: np.ndarray,
+    dev_probs: np.ndarray,
+    dev_vectors: np.ndarray,
+    labels: list[str],
+    gold: list[str],
+    msp_threshold: float,
+    *,
+    target_recall: float = 0.98,
+) -> dict[str, Any]:
+    """The combined in-scope score and its threshold, fitted on dev (see runtime/scope.py).
+
+    With dev out-of-scope examples: a class-balanced logistic regression of in-scope vs
+    out-of-scope on the two standardised signals, then the threshold with the best dev
+    accuracy of the whole rule (plain rule first, as served); "no extra threshold" is a
+    candidate, so the rule is never worse on dev than the plain one. Without them: the two
+    signals averaged, and the threshold that keeps ``target_recall`` of the in-scope dev
+    messages the plain rule keeps.
+    """
+    from aimass.runtime.scope import classify, pack, scope_features
+
+    feats = scope_features(dev_probs, dev_vectors, labels, prototypes)
+    g = np.array(gold)
+    is_in = g != OOS
+    base = feats[is_in] if is_in.any() else feats
+    centre = base.mean(0)
+    # Floors keep a saturated dev set (every confidence ~1) from blowing one signal up.
+    scale = np.maximum(base.std(0), np.array([0.25, 0.01]))
+    z = (feats - centre) / scale
+    plain = [classify(p, labels, msp_threshold) for p in dev_probs]
+    kept = np.array([not d[2] for d in plain])
+    pred = np.array([d[0] for d in plain])
+    from_dev = bool((~is_in).any() and is_in.any())
+    weights, bias = np.array([0.5, 0.5]), 0.0
+    if from_dev:
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+        lr.fit(z, is_in.astype(int))
+        weights, bias = lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
+    score = z @ weights + bias
+    if from_dev:
+        best_t, best_acc = -np.inf, float(np.mean(pred == g))
+        for t in np.unique(score[kept]):
+            acc = float(np.mean(np.where(kept & (score < t), OOS, pred) == g))
+            if acc > best_acc + 1e-9:
+                best_t, best_acc = float(t), acc
+        threshold = best_t
+    else:
+        kept_in = score[kept & is_in]
+        # "lower": on a small dev set, never reject more in-scope messages than the target
+        # allows (at most floor((1 - target) * n) of them score below the threshold).
+        threshold = (
+            float(np.quantile(kept_in, 1.0 - target_recall, method="lower"))
+            if len(kept_in)
+            else -np.inf
+        )
+    decided = np.where(kept & (score < threshold), OOS, pred)
+    return {
+        "method": "confidence+prototype",
+        "prototypes": pack(prototypes),
+        "centre": [float(x) for x in centre],
+        "scale": [float(x) for x in scale],
+        "weights": [float(x) for x in weights],
+        "bias": bias,
+        # JSON has no infinity: a threshold below every score means "no extra rejection".
+        "threshold": float(threshold) if np.isfinite(threshold) else -1e9,
+        "from_dev": from_dev,
+        "target": "dev accuracy" if from_dev else f"in-scope recall {target_recall}",
+        "dev_in_scope_recall": float(np.mean(decided[is_in] != OOS)) if is_in.any() else None,
+        "dev_oos_recall": float(np.mean(decided[~is_in] == OOS)) if (~is_in).any() else None,
+    }
+
+
+def example_bank(
+    texts: list[str],
+    labels: list[str],
+    vectors: np.ndarray,
+    *,
+    per_label: int = 3,
+    limit: int = 300,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A small, bounded sample of training examples with their embeddings, for the "nearest
+    training examples" of an explanation (an artifact does not otherwise keep its data)."""
+    from aimass.runtime.scope import pack
+
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels):
+        by_label.setdefault(lab, []).append(i)
+    per = max(1, min(per_label, limit // max(1, len(by_label))))
+    chosen: list[int] = []
+    for lab in sorted(by_label):
+        chosen.extend(int(i) for i in rng.permutation(by_label[lab])[:per])
+    chosen = sorted(chosen[:limit])
+    return {
+        "texts": [texts[i] for i in chosen],
+        "labels": [labels[i] for i in chosen],
+        "vectors": pack(vectors[chosen]),
+    }

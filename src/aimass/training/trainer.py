@@ -273,7 +273,7 @@ def train(
         for t, lab in zip(part.texts, part.labels, strict=True)
         if lab == calibrate.OOS
     ]
-    calibration = fit_calibration(model, enc, dev_data, experts, negatives)
+    calibration = fit_calibration(model, enc, dev_data, experts, negatives, train=train_data)
     final = best_metrics
     model.to("cpu")
     distributed.cleanup(dist)
@@ -304,9 +304,13 @@ def fit_calibration(
     dev: TaskData,
     experts: dict[str, Expert] | None = None,
     negatives: list[str] = (),  # type: ignore[assignment]
+    *,
+    train: TaskData | None = None,
 ) -> dict[str, Any]:
     """Temperatures, the intent experts' weights, the out-of-scope threshold and the FAQ
-    confidence map, all fitted on dev."""
+    confidence map, all fitted on dev; with ``train``, also the combined out-of-scope score
+    (class prototypes of training embeddings) and a small bank of training examples for
+    explanations."""
     cal: dict[str, Any] = {}
     experts = experts or {}
     if dev.intent and dev.intent.texts and "intent" in model.heads:
@@ -327,6 +331,8 @@ def fit_calibration(
             probs, head.labels, dev.intent.labels, default=0.0
         )
         cal["oos_threshold_from_dev"] = calibrate.OOS in dev.intent.labels
+        if train is not None and train.intent and train.intent.texts:
+            cal.update(_fit_scope(model, enc, train, dev, probs, head.labels, cal["oos_threshold"]))
     if dev.profile and dev.profile.texts and "profile" in model.heads:
         head = model.heads["profile"]
         logits = predict.head_outputs(model, enc, "profile", dev.profile.texts).numpy()
@@ -354,6 +360,38 @@ def fit_calibration(
         thr = best_threshold(np.array(dev.pair.labels), logits)
         cal["pair_threshold_logit"] = thr
     return cal
+
+
+def _fit_scope(
+    model: MultiTaskModel,
+    enc: TextEncoder,
+    train: TaskData,
+    dev: TaskData,
+    dev_probs: np.ndarray,
+    labels: list[str],
+    msp_threshold: float,
+    per_label: int = 32,
+) -> dict[str, Any]:
+    """Class prototypes from (at most ``per_label`` per intent of) the training embeddings,
+    the combined out-of-scope score fitted on dev, and the explanation example bank. The
+    embeddings are ``predict.embeddings``, what ``predictor.embed`` serves."""
+    assert train.intent is not None and dev.intent is not None
+    rng = np.random.default_rng(0)
+    by_label: dict[str, list[int]] = {}
+    for i, lab in enumerate(train.intent.labels):
+        by_label.setdefault(lab, []).append(i)
+    idx = sorted(int(i) for v in by_label.values() for i in rng.permutation(v)[:per_label])
+    texts = [train.intent.texts[i] for i in idx]
+    tlabels = [train.intent.labels[i] for i in idx]
+    vectors = predict.embeddings(model, enc, texts)
+    protos, _ = calibrate.class_prototypes(vectors, tlabels, labels)
+    dev_vectors = predict.embeddings(model, enc, dev.intent.texts)
+    return {
+        "scope": calibrate.fit_scope(
+            protos, dev_probs, dev_vectors, labels, dev.intent.labels, msp_threshold
+        ),
+        "examples": calibrate.example_bank(texts, tlabels, vectors),
+    }
 
 
 def check_task_data(train: TaskData, dev: TaskData) -> None:
