@@ -28,13 +28,58 @@ def compress(
         None, help="CPU threads for the latency measurements (default: up to 4)."
     ),
     int8: bool = typer.Option(True, help="Try int8 quantisation (--no-int8: fp32 ONNX only)."),
+    layers: int | None = typer.Option(
+        None, help="Student: keep this many encoder layers (evenly spaced, from the model)."
+    ),
+    prune_ffn: float | None = typer.Option(
+        None, help="Remove this fraction of FFN neurons per layer, least important first."
+    ),
+    prune_heads: float | None = typer.Option(
+        None, help="Remove this fraction of attention heads per layer, least important first."
+    ),
+    vocab_reserve: int | None = typer.Option(
+        None, help="Trim the student's vocabulary to the data's pieces plus this many spare."
+    ),
+    distill: bool = typer.Option(
+        True, help="Train the student on the teachers (--no-distill: on the labels only)."
+    ),
+    train: Path | None = typer.Option(
+        None, help="Labelled training messages the student learns from (needed by a student)."
+    ),
+    unlabelled: Path | None = typer.Option(
+        None, help="Extra unlabelled messages (one per line or JSONL): soft targets only."
+    ),
+    teachers: str = typer.Option(
+        "lexical", help="Teachers besides the model itself, comma-separated (lexical, use)."
+    ),
+    teacher_weights: str | None = typer.Option(
+        None, help='Fixed teacher weights, e.g. "model=0.7,lexical=0.3" (default: fit on dev).'
+    ),
+    distill_epochs: float = typer.Option(4.0, help="Epochs of student training."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log each step."),
 ) -> None:
     """Export to ONNX, quantise to int8 where it is faster, keep the best candidate within
     the accuracy budget. The result is served without torch (`aimass ask -m OUT`)."""
     setup_logging(verbose)
     from aimass.compress.chain import compress as run_chain
+    from aimass.compress.student import stages_from_options
 
+    say = (lambda m: typer.echo(m, err=True)) if verbose else None
+    stages = stages_from_options(
+        artifact_path(model),
+        train=train,
+        dev=dev,
+        unlabelled=unlabelled,
+        layers=layers,
+        prune_ffn=prune_ffn,
+        prune_heads=prune_heads,
+        vocab_reserve=vocab_reserve,
+        distil=distill,
+        teachers=[t.strip() for t in teachers.split(",") if t.strip()],
+        teacher_weights=teacher_weights,
+        epochs=distill_epochs,
+        progress=say,
+    )
     report = run_chain(
         artifact_path(model),
         out,
@@ -42,7 +87,8 @@ def compress(
         max_accuracy_drop=max_accuracy_drop,
         threads=threads,
         int8=int8,
-        progress=(lambda m: typer.echo(m, err=True)) if verbose else None,
+        stages=stages,
+        progress=say,
     )
     for s in report["stages"]:
         mark = "*" if s["name"] == report["kept"] else " "

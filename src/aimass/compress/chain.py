@@ -6,7 +6,7 @@ tokenisation, every task's metric) against the torch model it started from:
 1. ``torch-fp32``       the trained artifact as it is (the reference)
 2. torch stages         models changed in torch before export, in order: the hook where
                         distillation into a smaller student and structured pruning plug in
-                        (``TorchStage``; none are built in yet)
+                        (``TorchStage``: ``student.StudentStage``, ``student.PruneStage``)
 3. ``onnx-fp32``        ONNX export of the last torch model; must reproduce it (parity:
                         embedding cosine >= 0.999 and >= 99 % top-intent agreement) or the
                         chain stops with AM525
@@ -24,6 +24,7 @@ report says which).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import os
@@ -153,12 +154,18 @@ def compress(
     ]
     evalset.basis = _basis(results[0].metrics)
     model, enc = reference.model, reference.enc
+    files, calibration, stage_reports = reference.files, None, {}
     for stage in stages:  # distillation / pruning plug in here
         say(f"{stage.name}: running")
-        model, enc = stage.apply(model, enc, reference.files)
+        model, enc = stage.apply(model, enc, files)
         runners[stage.name] = torch_runner(model, enc)
         staged = copy.copy(reference)  # the same predictor (experts, calibration), new model
         staged.model, staged.enc = model, enc
+        if getattr(stage, "calibration", None):  # a student's logits need their own
+            calibration = dict(stage.calibration)  # type: ignore[attr-defined]
+            files = dataclasses.replace(files, calibration=calibration)
+            staged.files, staged.experts = files, _served_experts(artifact, calibration)
+        stage_reports[stage.name] = dict(getattr(stage, "report", {}) or {})
         mb = sum(t.numel() * t.element_size() for t in model.state_dict().values()) / 1e6
         results.append(
             StageResult(
@@ -178,7 +185,7 @@ def compress(
     try:
         say("onnx-fp32: exporting")
         fp32_dir = work / "onnx-fp32"
-        _base_folder(artifact, fp32_dir)
+        _base_folder(artifact, fp32_dir, calibration)
         meta = export_onnx(model, enc, fp32_dir)
         write_meta(fp32_dir, meta)
         _write_manifest(artifact, fp32_dir, "onnx-fp32")
@@ -188,7 +195,7 @@ def compress(
             for cand in CANDIDATES:
                 say(f"{cand.name}: quantising")
                 folder = work / cand.name
-                _base_folder(artifact, folder)
+                _base_folder(artifact, folder, calibration)
                 shutil.copytree(fp32_dir / "encoder", folder / "encoder", dirs_exist_ok=True)
                 shutil.copy2(fp32_dir / ONNX_META, folder / ONNX_META)
                 quantize_int8(fp32_dir / ONNX_FILE, folder / ONNX_FILE, cand)
@@ -219,6 +226,7 @@ def compress(
         kept = next(r for r in results if r.status == "kept")
         report = _report(artifact, out, results, kept, evalset, max_accuracy_drop, threads)
         report["baselines"] = {n: latency[n] for n in baselines or {}}
+        report["stage_reports"] = stage_reports
         with AtomicDirectory(out) as tmp:
             shutil.copytree(work / kept.name, tmp, dirs_exist_ok=True)
             meta = json.loads((tmp / ONNX_META).read_text(encoding="utf-8"))
@@ -256,16 +264,26 @@ def _check_paths(artifact: Path, out: Path) -> None:
         )
 
 
-def _base_folder(artifact: Path, folder: Path) -> None:
-    """The parts every candidate shares with the source artifact (JSON, experts)."""
+def _base_folder(artifact: Path, folder: Path, calibration: dict[str, Any] | None = None) -> None:
+    """The parts every candidate shares with the source artifact (JSON, experts); a
+    torch stage's own calibration (a student's) replaces the artifact's."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         if (artifact / name).exists():
             shutil.copy2(artifact / name, folder / name)
+    if calibration is not None:
+        write_json(folder / "calibration.json", calibration)
     if (artifact / "experts").is_dir():
         shutil.copytree(artifact / "experts", folder / "experts", dirs_exist_ok=True)
     if (artifact / "encoder").is_dir():  # config + tokenizer files, for reference and tools
         shutil.copytree(artifact / "encoder", folder / "encoder", dirs_exist_ok=True)
+
+
+def _served_experts(artifact: Path, calibration: dict[str, Any]) -> dict[str, Any]:
+    from aimass.model.experts import load_expert
+
+    weights = calibration.get("expert_weights", {})
+    return {n: load_expert(artifact / "experts" / n) for n, w in weights.items() if w}
 
 
 def _write_manifest(artifact: Path, folder: Path, stage: str) -> None:
@@ -443,8 +461,7 @@ def _report(
         "size_ratio_vs_torch": round(ref.model_mb / kept.model_mb, 2) if kept.model_mb else None,
         "stages": [asdict(r) for r in results],
         "not_done": [
-            "distillation into a smaller student (TorchStage hook)",
-            "structured pruning of heads/FFN/layers (TorchStage hook)",
+            "static int8 quantisation",
         ],
     }
 

@@ -1,0 +1,237 @@
+"""Weighted multi-teacher distillation: fitted teacher weights beat the uniform average on
+dev when one teacher is bad; teacher outputs are computed once; a layer-dropped student ends
+close to its teacher; a student distilled from a teacher on unlabelled texts beats the same
+student trained on the few labels alone; a trimmed vocabulary tokenises as before."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from aimass.errors import TrainingError
+from modelkit import INTENT_ROWS, tiny_config
+
+TEXTS = [t for t, _ in INTENT_ROWS]
+LABELS = [lab for _, lab in INTENT_ROWS]
+
+
+class TableTeacher:
+    """A teacher whose logits are a fixed table per text (a real Teacher: the protocol is
+    texts in, arrays out)."""
+
+    def __init__(self, name: str, table: dict[str, np.ndarray]) -> None:
+        self.name, self.table = name, table
+
+    def identity(self) -> str:
+        return self.name
+
+    def outputs(self, texts: list[str]) -> dict[str, np.ndarray]:
+        return {"intent_logits": np.stack([self.table[t] for t in texts]).astype(np.float32)}
+
+
+def test_fitted_weights_beat_uniform_when_one_teacher_is_bad() -> None:
+    from aimass.compress.distill import fit_weights, log_loss, mixture, softmax, teacher_weights
+
+    rng = np.random.default_rng(0)
+    n, c = 400, 5
+    y = rng.integers(0, c, n)
+    good = rng.normal(0, 1, (n, c))
+    good[np.arange(n), y] += 3.0  # right most of the time
+    bad = rng.normal(0, 3, (n, c))  # confident and unrelated to the label
+    ok = rng.normal(0, 1, (n, c))
+    ok[np.arange(n), y] += 1.0  # weakly right
+    rep = teacher_weights(["good", "bad", "ok"], [good, bad, ok], y)
+    w = dict(zip(["good", "bad", "ok"], rep.weights, strict=True))
+    assert rep.source == "fitted on dev"
+    assert w["bad"] < 0.05 and w["good"] > w["ok"] and abs(sum(w.values()) - 1) < 1e-9
+    assert rep.weighted["nll"] < rep.uniform["nll"] - 0.1
+    assert rep.as_dict()["weighted_beats_uniform_by_nll"] > 0.1
+    # the EM fixed point is the minimum: no point of a simplex grid does better
+    probs = [softmax(z) for z in (good, bad, ok)]
+    fitted = log_loss(mixture(probs, fit_weights(probs, y)), y)
+    grid = [(a, b, 1 - a - b) for a in np.linspace(0, 1, 21) for b in np.linspace(0, 1 - a, 21)]
+    assert fitted <= min(log_loss(mixture(probs, g), y) for g in grid) + 1e-6
+
+
+def test_given_weights_are_used_and_checked() -> None:
+    from aimass.compress.distill import teacher_weights
+
+    z = np.zeros((3, 2))
+    rep = teacher_weights(["a", "b"], [z, z], np.array([0, 1, 0]), {"a": 3, "b": 1})
+    assert rep.source == "given" and rep.weights == [0.75, 0.25]
+    for bad in ({"c": 1.0}, {"a": 0.0, "b": 0.0}):
+        with pytest.raises(TrainingError) as e:
+            teacher_weights(["a", "b"], [z, z], None, bad)
+        assert e.value.code == "AM530"
+
+
+def test_teacher_outputs_are_computed_once_and_cached_on_disk(tmp_path: Path) -> None:
+    from aimass.compress.distill import TeacherCache
+
+    table = {t: np.arange(3, dtype=np.float32) + i for i, t in enumerate(TEXTS)}
+    teacher = TableTeacher("table", table)
+    cache = TeacherCache(tmp_path / "cache")
+    first = cache.outputs(teacher, TEXTS)
+    again = cache.outputs(teacher, TEXTS)
+    assert cache.computed == 1 and again is first
+    fresh = TeacherCache(tmp_path / "cache")  # another run: read back from disk
+    np.testing.assert_array_equal(
+        fresh.outputs(teacher, TEXTS)["intent_logits"], first["intent_logits"]
+    )
+    assert fresh.computed == 0
+    fresh.outputs(teacher, TEXTS[:3])  # other texts: computed
+    assert fresh.computed == 1
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    assert not list((tmp_path / "cache").glob(".tmp-*"))
+
+
+@pytest.fixture(scope="module")
+def teacher(tiny_backbones: Any) -> tuple[Any, Any]:
+    """A tiny model fine-tuned on the intent rows: the teacher."""
+    from aimass.training.data import IntentData, TaskData
+    from aimass.training.trainer import train
+
+    data = TaskData(intent=IntentData(TEXTS, LABELS))
+    res = train(data, tiny_config(tiny_backbones("bert"), epochs=40), data, progress=False)
+    return res.model, res.enc
+
+
+def _cos(a: Any, b: Any, enc: Any) -> float:
+    from aimass.model import predict
+
+    x, y = predict.embeddings(a, enc, TEXTS), predict.embeddings(b, enc, TEXTS)
+    return float((x * y).sum(1).mean())
+
+
+def _fast(**over: Any) -> Any:
+    from aimass.compress.distill import DistillConfig
+
+    base = dict(epochs=30, batch_size=4, lr=3e-3, head_lr=1e-2, temperature=2.0, seed=3)
+    return DistillConfig(**{**base, **over})
+
+
+def test_a_layer_dropped_student_ends_close_to_its_teacher(teacher: tuple[Any, Any]) -> None:
+    from aimass.compress.distill import DistillData, ModelTeacher, distill
+    from aimass.compress.student import build_student
+    from aimass.model import predict
+
+    model, enc = teacher
+    data = DistillData.of((TEXTS, LABELS), (TEXTS, LABELS))
+    student, rep = build_student(model, layers=1)
+    assert rep.removed_layers == [0] and len(student.encoder.encoder.layer) == 1
+    start = _cos(student, model, enc)
+    res = distill(student, enc, [ModelTeacher(model, enc)], data, _fast())
+    agree = (
+        predict.intent_probabilities(res.model, enc, TEXTS).argmax(1)
+        == predict.intent_probabilities(model, enc, TEXTS).argmax(1)
+    ).mean()
+    assert (
+        agree == 1.0
+        and res.dev["accuracy"] == 100.0
+        and 1 - _cos(res.model, model, enc) < (1 - start) / 5
+    )
+    assert res.weights["intent"]["weights"] == {"model": 1.0}
+    # On a tiny random backbone one layer barely matters; with the kept layer's weights
+    # forgotten, it is the distillation that brings the student back to its teacher.
+    forgot, _ = build_student(model, layers=1)
+    torch.manual_seed(0)
+    forgot.encoder.encoder.layer.apply(forgot.encoder._init_weights)
+    before = _cos(forgot, model, enc)
+    after = _cos(distill(forgot, enc, [ModelTeacher(model, enc)], data, _fast()).model, model, enc)
+    assert 1 - after < (1 - before) / 10, (before, after)
+
+
+def test_distillation_beats_labels_only_with_unlabelled_texts(teacher: tuple[Any, Any]) -> None:
+    """One labelled message per intent, the rest unlabelled: the distilled student learns
+    the teacher's answers on them; the labels-only one cannot. Both start from the same
+    re-initialised one-layer student and train with the same settings."""
+    from aimass.compress.distill import LABELS_ONLY, DistillData, ModelTeacher, distill
+    from aimass.compress.student import build_student
+
+    model, enc = teacher
+    seed, _ = build_student(model, layers=1)
+    torch.manual_seed(0)
+    seed.encoder.apply(seed.encoder._init_weights)  # forget what the teacher's layers knew
+    torch.nn.init.normal_(seed.heads["intent"].classifier.weight, std=0.02)
+    first = {lab: t for t, lab in reversed(INTENT_ROWS)}
+    labelled = ([first[lab] for lab in sorted(first)], sorted(first))
+    data = DistillData.of(labelled, (TEXTS, LABELS), unlabelled=TEXTS)
+    assert sum(lab is None for lab in data.labels) == len(TEXTS) - len(first)
+    import copy
+
+    distilled = distill(copy.deepcopy(seed), enc, [ModelTeacher(model, enc)], data, _fast())
+    alone = distill(copy.deepcopy(seed), enc, [], data, _fast(), loss_weights=LABELS_ONLY)
+    assert alone.weights == {} and alone.loss_weights["soft"] == 0.0
+    assert distilled.dev["accuracy"] > alone.dev["accuracy"], (distilled.dev, alone.dev)
+    assert distilled.dev["accuracy"] >= 90.0
+
+
+def test_a_student_needs_an_intent_head_and_a_teacher(teacher: tuple[Any, Any]) -> None:
+    from aimass.compress.distill import DistillData, distill
+
+    model, enc = teacher
+    with pytest.raises(TrainingError) as e:
+        distill(model, enc, [], DistillData.of((TEXTS, LABELS)), _fast(epochs=1))
+    assert e.value.code == "AM530"
+
+
+def test_trimmed_student_vocabulary_tokenises_as_before(tiny_backbones: Any) -> None:
+    """Texts inside the kept pieces tokenise to the same pieces and embed identically;
+    other text still tokenises (single characters are always kept)."""
+    from aimass.compress.student import trim_student_vocabulary
+    from aimass.encoders.backbone import load_backbone
+    from aimass.heads import IntentHead, MatchingHead
+    from aimass.model import predict
+    from aimass.model.multitask import MultiTaskModel
+    from aimass.model.textenc import TextEncoder
+
+    encoder, tok, _ = load_backbone(tiny_backbones("xlm-roberta"))
+    model = MultiTaskModel(
+        encoder, {"intent": IntentHead(["a", "b"], 32), "matching": MatchingHead(32)}
+    )
+    enc = TextEncoder(tok)
+    before = predict.embeddings(model, enc, TEXTS)
+    size = model.encoder.get_input_embeddings().weight.shape[0]
+    new_enc, stats = trim_student_vocabulary(model, enc, TEXTS[:6], reserve=0)
+    assert stats["vocab_after"] < stats["vocab_before"] == size
+    assert model.encoder.get_input_embeddings().weight.shape[0] == stats["vocab_after"]
+    for t in TEXTS[:6]:
+        assert new_enc.tokenizer.tokenize(t) == tok.tokenize(t)
+    np.testing.assert_allclose(predict.embeddings(model, new_enc, TEXTS[:6]), before[:6], atol=1e-5)
+    unk_old, unk_new = tok.unk_token_id, new_enc.tokenizer.unk_token_id
+    for t in [*TEXTS[6:], "完全没见过的句子 zebra quantum 🙂"]:
+        old, new = tok(t)["input_ids"], new_enc.tokenizer(t)["input_ids"]
+        assert len(new) >= len(old)  # shorter pieces, never fewer
+        assert new.count(unk_new) == old.count(unk_old)  # and no new unknowns
+
+
+def test_cli_builds_a_distilled_student(
+    torch_artifact: Path, dev_file: Path, tmp_path: Path
+) -> None:
+    from aimass.cli.main import app
+
+    out = tmp_path / "student"
+    args = ["compress", str(torch_artifact), "--out", str(out), "--no-int8", "--threads", "1"]
+    res = CliRunner().invoke(app, [*args, "--layers", "1"])
+    assert res.exit_code == 1 and "AM532" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(
+        app,
+        [*args, "--layers", "1", "--prune-ffn", "0.5", "--train", str(dev_file), "--dev",
+         str(dev_file), "--distill-epochs", "2", "--max-accuracy-drop", "100"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    name = "student-L1-ffn-0.5"
+    assert [s["name"] for s in report["stages"]][:3] == ["torch-fp32", name, "onnx-fp32"]
+    sr = report["stage_reports"][name]
+    assert sr["ffn"] == 32 and sr["params_after"] < sr["params_before"]
+    assert set(sr["teacher_weights"]["intent"]["weights"]) == {"model", "lexical"}
+    assert {"weighted", "uniform"} <= sr["teacher_weights"]["intent"].keys()
+    served = json.loads((out / "encoder" / "config.json").read_text(encoding="utf-8"))
+    assert served["num_hidden_layers"] == 1 and served["intermediate_size"] == 32
