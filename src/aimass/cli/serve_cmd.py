@@ -119,6 +119,7 @@ def start_service(
     store.close()
     os.environ["AIMASS_MODEL"] = str(Path(model).resolve())
     os.environ["AIMASS_DATABASE_URL"] = url
+    os.environ.setdefault("AIMASS_LOG_LEVEL", "INFO" if verbose else "WARNING")
     typer.secho(
         f"serving {model} on {base} (docs /docs, widget /widget/, console /console/); Ctrl-C stops",
         bold=True,

@@ -180,7 +180,11 @@ def _seed_content(ctx: ServiceContext) -> None:
 
 def create_app_from_env() -> FastAPI:
     """What ``uvicorn --factory`` and ``aimass serve`` workers call."""
+    import os
+
+    level = os.environ.get("AIMASS_LOG_LEVEL", "WARNING").upper()
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=getattr(logging, level, logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     return create_app(Settings.from_env())
