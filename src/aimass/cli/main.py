@@ -10,6 +10,7 @@ from aimass.cli import (
     bench_cmd,
     compress_cmd,
     demo_cmd,
+    explain_cmd,
     model_cmds,
     policy_cmd,
     project_cmds,
@@ -30,6 +31,7 @@ demo_cmd.register(app)
 serve_cmd.register(app)
 augment_cmd.register(app)
 compress_cmd.register(app)
+explain_cmd.register(app)
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(policy_cmd.app, name="policy")
 
