@@ -408,6 +408,64 @@ class GreedyPolicy:
         return [int(i) for i in np.argsort(-s, kind="stable")]
 
 
+class ShadowExplorer:
+    """Serves the current policy and spends a capped exploration budget on a candidate's
+    choices, logging the propensity of everything shown.
+
+    Why: to promote a candidate, its value must be estimated on traffic it did not serve,
+    and the current policy's value must be known precisely. Served this way, the current
+    policy is measured almost on-policy and the candidate's choices get enough probability
+    (the ``ceiling`` where they differ) to be judged, while a customer sees a non-current
+    answer with probability at most ``ceiling``.
+    """
+
+    def __init__(
+        self,
+        current: Policy,
+        candidate: Policy,
+        *,
+        explore_floor: float = 0.05,
+        explore_ceiling: float = 0.3,
+        seed: int = 0,
+    ) -> None:
+        if not (0.0 <= explore_floor <= explore_ceiling < 1.0):
+            raise TrainingError(
+                f"exploration bounds must satisfy 0 <= floor <= ceiling < 1 "
+                f"(got {explore_floor}, {explore_ceiling})",
+                code="AM582",
+            )
+        self.current = current
+        self.candidate = candidate
+        self.explore_floor = explore_floor
+        self.explore_ceiling = explore_ceiling
+        self._rng = np.random.default_rng((seed, 0x5AD0))
+
+    def probabilities(self, ctx: Context) -> np.ndarray:
+        n = len(ctx.candidates)
+        if n == 0:
+            raise TrainingError("a message has no FAQ candidates", code="AM583")
+        g = _argmax_first(self.current.probabilities(ctx))
+        if n == 1:
+            return np.ones(1)
+        c = _argmax_first(self.candidate.probabilities(ctx))
+        uniform = np.full(n, 1.0 / (n - 1))
+        uniform[g] = 0.0
+        if c != g:
+            e = self.explore_ceiling
+            p = 0.2 * e * uniform
+            p[c] += 0.8 * e
+        else:
+            e = self.explore_floor
+            p = e * uniform
+        p[g] = 1.0 - e
+        return p
+
+    def choose(self, ctx: Context) -> Choice:
+        p = self.probabilities(ctx)
+        i = int(self._rng.choice(len(p), p=p))
+        return Choice(i, ctx.candidates[i].faq_id, float(p[i]), p, _argmax_first(p))
+
+
 class LinearBandit:
     """Shared-parameter LinUCB / linear Thompson sampling with capped exploration."""
 
@@ -448,7 +506,7 @@ class LinearBandit:
         self.stats = FaqStats()
         self.memory = QueryMemory(memory_threshold)
         self.updates = 0
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng((seed, 0xBA4D17))  # its own stream
 
     # ------------------------------------------------------------------ model
 

@@ -6,9 +6,11 @@ Three phases, each on fresh simulated customers:
    (noisy, delayed) feedback as it arrives. The static ranker's reward on the same message is
    recorded too (the simulator knows what would have satisfied the customer), which gives
    the two learning curves.
-2. **evaluate** (``eval_turns``): the bandit keeps serving, frozen, logging propensities. The
-   greedy policy it has learned is evaluated off-policy on these logs — which it was not
-   trained on — and the promotion gate decides against the static ranker.
+2. **evaluate** (``eval_turns``): the current policy (the static ranker) serves, spending a
+   capped exploration budget on what the learned greedy policy would show
+   (:class:`~aimass.learning.bandit.ShadowExplorer`) and logging propensities. The candidate
+   is evaluated off-policy on these logs — which it was not trained on — and the promotion
+   gate compares its lower bound with the current policy's (nearly on-policy) value.
 3. **serve** (``eval_turns``): the promoted policy (or the static ranker, when the gate
    refused) serves alone; its measured online value is compared with the estimate of phase 2.
 
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from aimass.learning.bandit import GreedyPolicy, LinearBandit, StaticPolicy
+from aimass.learning.bandit import GreedyPolicy, LinearBandit, ShadowExplorer, StaticPolicy
 from aimass.learning.ope import GateResult, LoggedTurn, promotion_gate
 from aimass.learning.simulator import UserSimulator
 
@@ -138,13 +140,20 @@ def run_loop(
 
     # ---------------------------------------------------------------- 2. evaluate off-policy
     candidate: GreedyPolicy = bandit.greedy()
+    shadow = ShadowExplorer(
+        static,
+        candidate,
+        explore_floor=bandit.explore_floor,
+        explore_ceiling=bandit.explore_ceiling,
+        seed=seed,
+    )
     logs: list[LoggedTurn] = []
     pending: dict[int, tuple[int, float]] = {}
     for _ in range(eval_turns):
         turn = sim.next_turn(test_pool)
         if not turn.context.candidates:
             continue
-        choice = bandit.choose(turn.context)  # frozen: no update in this phase
+        choice = shadow.choose(turn.context)
         pending[turn.id] = (choice.index, choice.propensity)
         sim.answer(turn, choice.index)
     for fb in sim.arrived(flush=True):

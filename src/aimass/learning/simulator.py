@@ -98,7 +98,7 @@ class UserSimulator:
         self.feedback_rate = feedback_rate
         self.types = list(types)
         self.vectors = vectors  # one embedding per query, for similar-question memory
-        self._rng = np.random.default_rng(seed)
+        self._rng = np.random.default_rng((seed, 0x5141))  # its own stream
         self._pending: deque[tuple[int, Feedback]] = deque()  # (due turn, feedback)
         self._turns: dict[int, SimTurn] = {}
         self.clock = 0
