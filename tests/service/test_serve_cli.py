@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -107,3 +108,23 @@ def test_demo_service_chats_without_a_key_and_prints_a_console_key(
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def test_serving_a_project_trains_it_first_once(tiny_backbones: Any, tmp_path: Path) -> None:
+    from aimass.cli.serve_cmd import resolve_model
+    from aimass.data.scaffold import init_project
+
+    project = init_project(tmp_path / "bot", name="bot", language="both")
+    cfg = project / "aimass.yaml"
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8")
+        + f"training:\n  backbone: {tiny_backbones('bert')}\n  epochs: 2\n  batch_size: 8\n"
+        "  trim_vocab: false\n  precision: fp32\n  threads: 1\n",
+        encoding="utf-8",
+    )
+    model = resolve_model(project)
+    assert (model / "aimass-artifact.json").exists()
+    stamp = (model / "aimass-artifact.json").stat().st_mtime_ns
+    assert resolve_model(project) == model  # trained once: the next start serves it as is
+    assert (model / "aimass-artifact.json").stat().st_mtime_ns == stamp
+    assert resolve_model(model) == model  # an artifact folder is served directly
