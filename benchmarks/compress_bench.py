@@ -13,6 +13,24 @@ drifting load on a shared machine hits them all alike):
 - ``onnx-fp32``          its ONNX export (onnxruntime)
 - ``int8`` ...           dynamic int8 candidates (kept only when faster; see the status)
 
+With ``--layers`` / ``--prune-ffn`` / ``--prune-heads`` / ``--vocab-reserve`` and ``--train``
+(issue 6, items 1-3), the chain first builds a student from the fine-tuned model and distils
+it (weighted teachers: the model, ``--teachers``), and the run also reports:
+
+- ``full-onnx-fp32``     the full fine-tuned model in ONNX fp32 (timed with the others)
+- the student in torch, then its ONNX fp32 and int8 exports (``student/...`` rows)
+- the same student trained on the labels alone (accuracy), against the distilled one
+- the teachers' fitted weights, and the weighted mixture against the uniform one on dev
+
+``--select-dev`` is the dev half used for teacher weights, checkpoint choice and
+calibration; ``--dev`` the other half, which only measures. Example (BANKING77, the halves
+of ``run_benchmarks.py``)::
+
+    OMP_NUM_THREADS=1 python benchmarks/compress_bench.py --artifact BANK_MODEL \
+        --train ../shared/data/intent/banking77/train.jsonl --select-dev DEV_A.jsonl \
+        --dev DEV_B.jsonl --layers 6 --vocab-reserve 5000 --teachers lexical,use \
+        --tag banking77-student
+
 Ratios are against ``transformers-fp32``. The resident memory of a serving process (load
 the artifact, answer one message) is measured in a fresh subprocess for the torch and the
 compressed artifact, together with whether torch was imported. Writes
@@ -23,6 +41,8 @@ latencies vary run to run): results/compress-bench-banking77.md, -smp2017.md.
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import json
 import os
 import subprocess
@@ -118,6 +138,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     ap.add_argument("--tag", default="", help="file name suffix, e.g. the data set's name")
+    st = ap.add_argument_group("student (distillation, pruning, vocabulary)")
+    st.add_argument("--train", type=Path, default=None, help="labelled training messages")
+    st.add_argument("--select-dev", type=Path, default=None, help="dev half for selection")
+    st.add_argument("--unlabelled", type=Path, default=None, help="extra unlabelled messages")
+    st.add_argument("--layers", type=int, default=None)
+    st.add_argument("--prune-ffn", type=float, default=None, help="fraction of FFN removed")
+    st.add_argument("--prune-heads", type=float, default=None, help="fraction of heads removed")
+    st.add_argument("--vocab-reserve", type=int, default=None)
+    st.add_argument("--teachers", default="lexical", help="teachers besides the model")
+    st.add_argument("--distill-epochs", type=float, default=4.0)
+    st.add_argument("--max-train", type=int, default=None, help="subsample (smoke runs)")
+    st.add_argument("--no-labels-only", action="store_true", help="skip the comparison row")
     args = ap.parse_args()
 
     import torch
@@ -131,19 +163,33 @@ def main() -> None:
     prefix = read_artifact(args.artifact).manifest.get("backbone", {}).get("query_prefix", "")
     started = time.time()
     baseline, run_baseline = backbone_row(args.backbone, prefix)
+    student: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="compress-bench-") as tmp:
         out = Path(tmp) / "onnx-model"
+        baselines = {"transformers-fp32": run_baseline}
+        stages, extra_rows = [], []
+        if args.train is not None:
+            stages, extra_rows, student = student_setup(args, Path(tmp), baselines)
         report = compress(
             args.artifact,
             out,
             dev=args.dev,
             threads=args.threads,
             bench_texts=texts,
-            baselines={"transformers-fp32": run_baseline},
+            baselines=baselines,
+            stages=stages,
+            max_accuracy_drop=100.0 if stages else 1.0,  # judged below, against the full model
             progress=lambda m: print(m, file=sys.stderr),
         )
         baseline.update(report["baselines"]["transformers-fp32"])
-        rows = [baseline, *report["stages"]]
+        for row in extra_rows:
+            row.update(report["baselines"][row["name"]])
+        if stages:
+            for r in report["stages"][2:]:
+                r["name"] = "student/" + r["name"]
+            report["kept"] = "student/" + report["kept"]
+            student.update(student_summary(report, stages[0], student))
+        rows = [baseline, *report["stages"][:1], *extra_rows, *report["stages"][1:]]
         memory = {
             "torch-fp32": serving(args.artifact, args.threads),
             report["kept"]: serving(out, args.threads),
@@ -165,9 +211,10 @@ def main() -> None:
         "seconds": round(time.time() - started, 1),
         "rows": rows,
         "serving": memory,
+        "student": student,
     }
     kept = next(x for x in rows if x["name"] == report["kept"])
-    fp32 = next(x for x in rows if x["name"] == "onnx-fp32")
+    fp32 = next(x for x in rows if x["name"] in ("onnx-fp32", "full-onnx-fp32"))
     result["kept_vs_onnx_fp32"] = {
         "speedup_b1": round(fp32["b1_ms"] / kept["b1_ms"], 2),
         "speedup_b32": round(fp32["b32_ms"] / kept["b32_ms"], 2),
@@ -180,6 +227,110 @@ def main() -> None:
     )
     (args.out / f"{stem}.md").write_text(markdown(result), encoding="utf-8")
     print(markdown(result))
+
+
+def student_setup(
+    args: Any, tmp: Path, baselines: dict[str, Any]
+) -> tuple[list[Any], list[dict[str, Any]], dict[str, Any]]:
+    """The distilled student's stage, the full model's ONNX fp32 row (its runner joins the
+    timed baselines) and the labels-only student's accuracy, measured on ``--dev``."""
+    from aimass.compress.chain import _eval_set, _metrics, _predictions, compress
+    from aimass.compress.distill import DistillConfig
+    from aimass.compress.student import StageData, StudentStage, read_texts
+    from aimass.evaluation.evaluate import read_labelled
+    from aimass.runtime.onnx_predictor import OnnxPredictor
+    from aimass.runtime.predictor import TorchPredictor
+
+    train = read_labelled(args.train)
+    if args.max_train and len(train[0]) > args.max_train:
+        import random
+
+        idx = sorted(random.Random(0).sample(range(len(train[0])), args.max_train))
+        train = ([train[0][i] for i in idx], [train[1][i] for i in idx])
+    data = StageData(
+        train,
+        read_labelled(args.select_dev) if args.select_dev else ([], []),
+        read_texts(args.unlabelled) if args.unlabelled else [],
+    )
+    say = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    common: dict[str, Any] = dict(
+        layers=args.layers,
+        ffn_keep=1.0 - args.prune_ffn if args.prune_ffn else None,
+        heads_keep=1.0 - args.prune_heads if args.prune_heads else None,
+        vocab_reserve=args.vocab_reserve,
+        config=DistillConfig(epochs=args.distill_epochs),
+        artifact=args.artifact,
+        cache_dir=tmp / "teacher-cache",
+        progress=say,
+    )
+    teachers = [t.strip() for t in args.teachers.split(",") if t.strip()]
+    distilled = StudentStage(data, expert_teachers=teachers, name="student-distilled", **common)
+
+    say("full model: ONNX fp32 export")
+    full = tmp / "full-onnx"
+    full_report = compress(args.artifact, full, dev=args.dev, threads=args.threads, int8=False)
+    pred = OnnxPredictor(full, threads=args.threads)
+    baselines["full-onnx-fp32"] = lambda t: pred.outputs(t, cache=False)
+    fp32 = next(s for s in full_report["stages"] if s["name"] == "onnx-fp32")
+    row = {**fp32, "name": "full-onnx-fp32", "status": "baseline", "reason": ""}
+
+    summary: dict[str, Any] = {"train_texts": len(train[0]), "select_dev": len(data.dev[0])}
+    if not args.no_labels_only:
+        say("labels-only student: training")
+        reference = TorchPredictor(args.artifact, threads=args.threads)
+        alone = StudentStage(data, labels_only=True, name="student-labels-only", **common)
+        model, enc = alone.apply(reference.model, reference.enc, reference.files)
+        evalset = _eval_set(reference.files.runtime, args.dev)
+        ref_out = _predictions(reference, evalset)
+        staged = copy.copy(reference)
+        staged.model, staged.enc = model, enc
+        staged.files = dataclasses.replace(reference.files, calibration=alone.calibration)
+        weights = alone.calibration.get("expert_weights", {})
+        staged.experts = {
+            n: load_expert(args.artifact / "experts" / n) for n, w in weights.items() if w
+        }
+        summary["labels_only"] = {
+            "metrics": _metrics(_predictions(staged, evalset), ref_out, evalset),
+            "report": alone.report,
+        }
+    return [distilled], [row], summary
+
+
+def load_expert(folder: Path) -> Any:
+    from aimass.model.experts import load_expert as load
+
+    return load(folder)
+
+
+def student_summary(report: dict[str, Any], stage: Any, student: dict[str, Any]) -> dict[str, Any]:
+    """The verdicts of issue 6: size, speed, accuracy against the full model, distilled
+    against labels-only, weighted teachers against uniform."""
+    full = report["stages"][0]
+    torch_student = report["stages"][1]
+    kept = next(s for s in report["stages"] if s["name"] == report["kept"])
+    acc = "intent_accuracy" if "intent_accuracy" in full["metrics"] else "intent_agreement"
+    out: dict[str, Any] = {
+        "stage": stage.report,
+        "accuracy_basis": acc,
+        "full_accuracy": full["metrics"].get(acc),
+        "distilled_torch_accuracy": torch_student["metrics"].get(acc),
+        "served_accuracy": kept["metrics"].get(acc),
+        "served_model_mb": kept["model_mb"],
+        "served_artifact_mb": kept["artifact_mb"],
+    }
+    out["served_drop_vs_full"] = round(out["full_accuracy"] - out["served_accuracy"], 2)
+    lo = student.get("labels_only")
+    if lo:
+        out["labels_only_accuracy"] = lo["metrics"].get(acc)
+        out["distilled_minus_labels_only"] = round(
+            out["distilled_torch_accuracy"] - out["labels_only_accuracy"], 2
+        )
+    tw = stage.report.get("teacher_weights", {}).get("intent")
+    if tw:
+        out["teacher_weights"] = tw["weights"]
+        out["weighted_dev"] = tw.get("weighted")
+        out["uniform_dev"] = tw.get("uniform")
+    return out
 
 
 def markdown(r: dict[str, Any]) -> str:
@@ -223,6 +374,36 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| {name} | {m['rss_mb']} | {m['peak_rss_mb']} | {m['load_s']} | "
                 f"{m['respond_ms']} | "
                 f"{m['torch_imported']} |"
+            )
+    s = r.get("student") or {}
+    if s.get("stage"):
+        st = s["stage"]
+        lines += [
+            "",
+            "## Student",
+            "",
+            f"Layers removed {st['layers_removed']}, FFN {st['ffn']}, heads {st['heads']}, "
+            f"vocabulary {st.get('vocab') or 'as the artifact'}; "
+            f"{st['params_before']:,} -> {st['params_after']:,} parameters; "
+            f"{s.get('train_texts')} training texts, {s.get('select_dev')} selection texts; "
+            f"distilled in {st['seconds']} s with loss weights {st['loss_weights']}.",
+            "",
+            f"- served ({r['kept']}): {s['served_model_mb']} MB model "
+            f"({s['served_artifact_mb']} MB artifact), {s['accuracy_basis']} "
+            f"{s['served_accuracy']} vs {s['full_accuracy']} for the full fine-tuned model "
+            f"(drop {s['served_drop_vs_full']} points)",
+            f"- distilled student (torch): {s['distilled_torch_accuracy']}"
+            + (
+                f"; the same student trained on labels only: {s['labels_only_accuracy']} "
+                f"(distillation {s['distilled_minus_labels_only']:+} points)"
+                if "labels_only_accuracy" in s
+                else ""
+            ),
+        ]
+        if "teacher_weights" in s:
+            lines.append(
+                f"- teacher weights fitted on the selection half: {s['teacher_weights']}; "
+                f"weighted mixture {s['weighted_dev']} vs uniform {s['uniform_dev']}"
             )
     return "\n".join(lines) + "\n"
 
