@@ -11,6 +11,7 @@ from aimass.cli import (
     compress_cmd,
     demo_cmd,
     explain_cmd,
+    learn_cmd,
     model_cmds,
     policy_cmd,
     project_cmds,
@@ -32,6 +33,7 @@ serve_cmd.register(app)
 augment_cmd.register(app)
 compress_cmd.register(app)
 explain_cmd.register(app)
+learn_cmd.register(app)
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(policy_cmd.app, name="policy")
 

@@ -653,11 +653,16 @@ def _argmax_first(s: np.ndarray) -> int:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Write JSON through a temporary file in the same folder, then rename over ``path``."""
+    write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=1))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """A crash never leaves a half-written file: temp file in the same folder, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, ensure_ascii=False, indent=1)
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,110 @@
+"""``aimass learn``: learn a re-ranking policy from stored feedback, promote it only if better."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from aimass.cli.common import artifact_path, handle_errors, setup_logging
+
+
+def register(app: typer.Typer) -> None:
+    app.command("learn")(learn)
+
+
+@handle_errors
+def learn(
+    model: Path = typer.Argument(..., help="Trained artifact or bot project folder."),
+    feedback: str = typer.Option(
+        ...,
+        "--feedback",
+        "-f",
+        help="The service database (SQLite path or URL) or a .jsonl export of logged turns.",
+    ),
+    policy: Path | None = typer.Option(
+        None, "--policy", help="Policy file (default: bandit-policy.json beside the artifact)."
+    ),
+    holdout: float = typer.Option(
+        0.5, "--holdout", help="Newest share of the feedback kept to evaluate on."
+    ),
+    estimator: str = typer.Option("dr", "--estimator", help="ips, snips or dr."),
+    margin: float = typer.Option(
+        0.0, "--margin", help="Required gain of the lower bound over the current value."
+    ),
+    min_turns: int = typer.Option(50, "--min-turns", help="Fewer evaluation turns: no promotion."),
+    method: str = typer.Option("ucb", "--method", help="ucb (LinUCB) or ts (Thompson)."),
+    explore_floor: float = typer.Option(0.05, "--explore-floor"),
+    explore_ceiling: float = typer.Option(0.3, "--explore-ceiling"),
+    seed: int = typer.Option(0, "--seed"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Evaluate, write nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Pull feedback, train an FAQ re-ranking bandit, evaluate it off-policy, promote if better.
+
+    Trains on the older feedback (thumbs, resolved, hand-offs, agents' corrections and
+    labelling-queue labels), estimates on the newest (--holdout) how the new policy would have
+    done against the current one (IPS/SNIPS/doubly robust, bootstrap 95% interval), and writes
+    the policy beside the artifact only when its lower bound beats the current value.
+
+    Not done yet: the service does not apply the policy when answering, nor log exploration
+    propensities (turns read from its database count as propensity 1, so promotion from
+    them is rare); labels do not retrain the model; adding an intent incrementally is not here.
+    """
+    setup_logging(verbose)
+    from aimass.errors import TrainingError
+    from aimass.learning.cycle import POLICY_FILE, learn_cycle
+    from aimass.learning.feedback import read_feedback
+
+    if policy is None:
+        art = artifact_path(model)
+        if not art.is_dir():
+            raise TrainingError(
+                f"no trained artifact at {model}",
+                code="AM594",
+                hint="train first (aimass train), or give --policy PATH",
+            )
+        policy = art / POLICY_FILE
+    if not (0.0 < holdout < 1.0):
+        raise TrainingError(f"--holdout must lie in (0, 1), got {holdout}", code="AM580")
+    data = read_feedback(feedback)
+    if not data.turns:
+        raise TrainingError(
+            "no usable feedback: no stored turn that showed an FAQ has a reward",
+            code="AM585",
+            hint=f"skipped: {json.dumps(data.skipped)}" if data.skipped else None,
+        )
+    report = learn_cycle(
+        data,
+        policy,
+        holdout=holdout,
+        estimator=estimator,
+        margin=margin,
+        min_turns=min_turns,
+        method=method,
+        explore_floor=explore_floor,
+        explore_ceiling=explore_ceiling,
+        seed=seed,
+        dry_run=dry_run,
+    )
+    if as_json:
+        typer.echo(json.dumps(report, indent=1, ensure_ascii=False))
+        return
+    fb = report["feedback"]
+    typer.echo(
+        f"feedback: {fb['turns']} turns with a reward ({fb['assumed_propensity']} without a "
+        f"recorded propensity), {fb['labelled']} corrections; trained on "
+        f"{report['train_turns']} + {report['train_labels']} labels, evaluated on "
+        f"{report['evaluation_turns']}"
+    )
+    gate = report.get("gate")
+    if gate:
+        c, cur = gate["candidate"], gate["current"]
+        typer.echo(
+            f"candidate {c['value']:.3f} [{c['low']:.3f}, {c['high']:.3f}] vs current "
+            f"({report['current']}) {cur['value']:.3f} ({gate['candidate']['estimator']})"
+        )
+    verdict = "promoted ->" if report["promoted"] else "not promoted:"
+    typer.echo(f"{verdict} {report['policy'] if report['promoted'] else report['reason']}")
