@@ -150,6 +150,7 @@ def main() -> None:
     st.add_argument("--distill-epochs", type=float, default=4.0)
     st.add_argument("--max-train", type=int, default=None, help="subsample (smoke runs)")
     st.add_argument("--no-labels-only", action="store_true", help="skip the comparison row")
+    ap.add_argument("--dims", default="256,128,64", help="index PCA dimensions to measure")
     args = ap.parse_args()
 
     import torch
@@ -194,6 +195,7 @@ def main() -> None:
             "torch-fp32": serving(args.artifact, args.threads),
             report["kept"]: serving(out, args.threads),
         }
+        dims = index_dims(out, [int(d) for d in args.dims.split(",") if d.strip()], args.threads)
     base = rows[0]
     for r in rows:
         r["speedup_b1"] = round(base["b1_ms"] / r["b1_ms"], 2)
@@ -212,6 +214,7 @@ def main() -> None:
         "rows": rows,
         "serving": memory,
         "student": student,
+        "index_dims": dims,
     }
     kept = next(x for x in rows if x["name"] == report["kept"])
     fp32 = next(x for x in rows if x["name"] in ("onnx-fp32", "full-onnx-fp32"))
@@ -296,6 +299,23 @@ def student_setup(
     return [distilled], [row], summary
 
 
+def index_dims(served: Path, dims: list[int], threads: int) -> dict[str, Any]:
+    """Recall cost of a PCA-reduced retrieval index (issue 6, item 5): the served model's
+    embeddings of the demo bot's FAQ questions, each left out and searched for in turn."""
+    from aimass.data.readers.faq import read_faqs
+    from aimass.retrieval.reduce import measure_bank
+    from aimass.runtime.onnx_predictor import OnnxPredictor
+
+    faqs, _ = read_faqs(DEMO / "data" / "faq.yaml", root=DEMO)
+    groups = {f.id: list(f.questions) for f in faqs if len(f.questions) >= 2}
+    pred = OnnxPredictor(served, threads=threads)
+    return {
+        "bank": "demo bot FAQ questions, leave-one-out",
+        "groups": len(groups),
+        "rows": measure_bank(pred.embed, groups, dims),
+    }
+
+
 def load_expert(folder: Path) -> Any:
     from aimass.model.experts import load_expert as load
 
@@ -374,6 +394,21 @@ def markdown(r: dict[str, Any]) -> str:
                 f"| {name} | {m['rss_mb']} | {m['peak_rss_mb']} | {m['load_s']} | "
                 f"{m['respond_ms']} | "
                 f"{m['torch_imported']} |"
+            )
+    d = r.get("index_dims") or {}
+    if d.get("rows"):
+        lines += [
+            "",
+            f"Retrieval index dimension ({d['bank']}, {d['groups']} FAQs; PCA fitted on the "
+            "bank, as `DenseOptions(dim=...)` does):",
+            "",
+            "| dim | recall@1 | recall@5 | bytes per vector | recall@1 lost |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for x in d["rows"]:
+            lines.append(
+                f"| {x['dim']} | {x['recall_at_1']} | {x['recall_at_5']} | "
+                f"{x['bytes_per_vector']} | {x['drop_at_1']} |"
             )
     s = r.get("student") or {}
     if s.get("stage"):

@@ -151,3 +151,25 @@ def test_unsupported_layouts_and_bad_options_get_codes(
     with pytest.raises(TrainingError) as e:
         measure_importance(shared, TextEncoder(tok), TEXTS)
     assert e.value.code == "AM528"
+
+
+def test_index_dimension_reduction_reports_its_recall_cost() -> None:
+    """PCA to the bank's intrinsic dimension keeps recall; far below it recall is lost,
+    and the measurement says so (``choose_dim`` then refuses that dimension)."""
+    from aimass.retrieval.reduce import choose_dim, leave_one_out, recall_by_dim
+
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.normal(size=(64, 8)))[0].T  # an 8-d subspace of 64-d space
+    centres = rng.normal(size=(30, 8)) * 3
+    groups = {f"faq{i}": [f"q{i}-{j}" for j in range(4)] for i in range(30)}
+    texts, owners, q = leave_one_out(groups)
+    assert len(texts) == 120 and q == list(range(120))
+    latent = np.stack([centres[int(o[3:])] for o in owners]) + rng.normal(size=(120, 8)) * 0.6
+    vectors = latent @ basis + rng.normal(size=(120, 64)) * 0.05
+    res = recall_by_dim(vectors, owners, vectors[q], [owners[i] for i in q], [32, 8, 2], exclude=q)
+    full, d32, d8, d2 = res
+    assert [r.dim for r in res] == [64, 32, 8, 2]
+    assert full.recall[1] > 90 and full.bytes_per_vector == 256 and d8.bytes_per_vector == 32
+    assert d32.drop_at_1 <= 1.0 and d8.drop_at_1 <= 2.0
+    assert d2.drop_at_1 > 10.0
+    assert choose_dim(res, max_drop=2.0) == 8
