@@ -313,21 +313,23 @@ class Assistant:
         ]
         return sorted(tags, key=lambda t: -t.confidence)
 
-    def _faq_matches(self, text: str, hits: list[Any], language: str) -> list[FaqMatch]:
-        if not hits:
-            return []
+    def _match_confidence(self, hits: list[Any], *keys: str) -> np.ndarray:
+        """Probability that each hit is right, from its cosine and its lead over the others
+        (the logistic fit stored at calibration under the first of ``keys`` present)."""
         from aimass.training.calibrate import match_confidence
 
-        params = self.calibration.get("faq_confidence") or {
-            "w_score": 25.0,
-            "w_margin": 0.0,
-            "bias": -21.25,
-        }
+        params = next((self.calibration[k] for k in keys if self.calibration.get(k)), None)
+        params = params or {"w_score": 25.0, "w_margin": 0.0, "bias": -21.25}
         scores = np.array([h.hit.dense for h in hits])
         others = np.array(
             [np.max(np.delete(scores, i)) if len(scores) > 1 else 0.0 for i in range(len(scores))]
         )
-        conf = match_confidence(params, scores, scores - others)
+        return np.clip(match_confidence(params, scores, scores - others), 0.0, 1.0)
+
+    def _faq_matches(self, text: str, hits: list[Any], language: str) -> list[FaqMatch]:
+        if not hits:
+            return []
+        conf = self._match_confidence(hits, "faq_confidence")
         out = []
         for h, c in zip(hits, conf, strict=True):
             mine, theirs = _spans(text, h.variant)
@@ -348,24 +350,9 @@ class Assistant:
         return out
 
     def _kb_matches(self, text: str, hits: list[Any]) -> list[KbMatch]:
-        from aimass.training.calibrate import match_confidence
-
         if not hits:
             return []
-        params = (
-            self.calibration.get("kb_confidence")
-            or self.calibration.get("faq_confidence")
-            or {
-                "w_score": 25.0,
-                "w_margin": 0.0,
-                "bias": -21.25,
-            }
-        )
-        scores = np.array([h.hit.dense for h in hits])
-        others = np.array(
-            [np.max(np.delete(scores, i)) if len(scores) > 1 else 0.0 for i in range(len(scores))]
-        )
-        conf = match_confidence(params, scores, scores - others)
+        conf = self._match_confidence(hits, "kb_confidence", "faq_confidence")
         out = []
         for h, c in zip(hits, conf, strict=True):
             p = h.passage
