@@ -202,8 +202,7 @@ def test_console_faq_editor_and_test_this_question(site: dict[str, Any], browser
     )
     text = out.inner_text()
     assert "why:" in text
-    if hasattr(site["app"].state.ctx.holder.current, "upsert_faq"):
-        assert "FAQ gift-wrap" in text  # the edit is live: the next answer uses it
+    assert "FAQ gift-wrap" in text  # the edit is live: the next answer uses it
     page.screenshot(path=str(site["shots"] / "console-faq.png"), full_page=True)
     page.close()
 
@@ -218,8 +217,6 @@ def test_clarification_click_and_an_admin_edit_reflected_in_the_next_answer(
     from aimass.config.project import Thresholds
 
     assistant = site["app"].state.ctx.holder.current
-    if not hasattr(assistant, "upsert_faq"):
-        pytest.skip("the runtime cannot update FAQs in place")
     saved = assistant.thresholds
     # the tiny test model's FAQ confidences are low; a project would set this in aimass.yaml
     assistant.thresholds = Thresholds.model_validate({**saved.model_dump(), "faq": 0.2})
