@@ -270,6 +270,10 @@ def write(report: dict, out: Path) -> None:
         )
     lines += [
         "",
+        "Curves: the exploring bandit and the static ranker on the messages of each window "
+        "(learning pool, min-max band over seeds), and the exact expected success of the greedy "
+        "policy learned so far and of the static ranker on the held-out pool.",
+        "",
         "The `types` scenario's preferences are synthetic (tagged customers want the FAQ the "
         "retrieval ranks next to their gold one); it shows the bandit learning from profile tags, "
         "which a static ranker cannot.",
@@ -294,14 +298,19 @@ def plot(report: dict, path: Path) -> None:
         turns = [p["turn"] for p in runs[0]["curve"]]
         b = np.array([[p["bandit"] for p in r["curve"]] for r in runs])
         s = np.array([[p["static"] for p in r["curve"]] for r in runs])
-        ax.plot(turns, b.mean(0), label="bandit (exploring, learning)")
-        ax.fill_between(turns, b.min(0), b.max(0), alpha=0.2)
-        ax.plot(turns, s.mean(0), label="static top-1", linestyle="--")
-        ax.fill_between(turns, s.min(0), s.max(0), alpha=0.2)
+        g = np.array([[p["greedy_test"] for p in r["curve"]] for r in runs])
+        st = np.array([[p["static_test"] for p in r["curve"]] for r in runs])
+        ax.plot(turns, b.mean(0), label="bandit serving (exploring), learning pool", color="C0")
+        ax.fill_between(turns, b.min(0), b.max(0), alpha=0.15, color="C0")
+        ax.plot(turns, s.mean(0), label="static top-1, learning pool", linestyle="--", color="C1")
+        ax.fill_between(turns, s.min(0), s.max(0), alpha=0.15, color="C1")
+        ax.plot(turns, g.mean(0), label="learned greedy policy, held-out pool", color="C2")
+        ax.fill_between(turns, g.min(0), g.max(0), alpha=0.15, color="C2")
+        ax.plot(turns, st.mean(0), label="static top-1, held-out pool", linestyle=":", color="C3")
         ax.set_title(f"{report['data']}: {name}")
         ax.set_xlabel("simulated turns")
         ax.set_ylabel("success rate (window)")
-        ax.legend(loc="lower right")
+        ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=100)

@@ -79,4 +79,7 @@ def test_loop_on_the_demo_bot_learns_promotes_and_estimates_honestly(
     assert res.intervals_overlap
     assert abs(res.gate.candidate.value - res.serve_observed.value) < 0.06
     assert len(res.curve) == 8 and res.curve[-1]["bandit"] > res.curve[-1]["static"]
+    # the greedy policy's exact expected success grows from static's level as it learns
+    assert res.curve[0]["greedy_test"] < res.curve[-1]["greedy_test"]
+    assert res.curve[-1]["greedy_test"] > res.curve[-1]["static_test"] + 0.1
     assert res.to_dict()["serve"]["policy"]["n"] == 800

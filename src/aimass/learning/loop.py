@@ -60,7 +60,9 @@ def _boot_mean(x: np.ndarray, seed: int, n_boot: int) -> tuple[float, float]:
 
 @dataclass
 class LoopResult:
-    curve: list[dict[str, float]]  # per window: turns so far, bandit and static success
+    # per window: turns so far; success of the exploring bandit and of static on the messages
+    # of that window; expected success of the greedy snapshot and of static on the test pool
+    curve: list[dict[str, float]]
     learn_bandit: Rate  # true success while learning (exploration included)
     learn_static: Rate
     gate: GateResult
@@ -112,6 +114,7 @@ def run_loop(
     learned_s: list[float] = []
     shown: dict[int, int] = {}
     curve: list[dict[str, float]] = []
+    static_test = sim.expected_success(static, test_pool)
     for t in range(turns):
         turn = sim.next_turn(train_pool)
         if not turn.context.candidates:  # nothing retrieved: both fail, nothing to learn
@@ -132,6 +135,10 @@ def run_loop(
                     "turn": t + 1,
                     "bandit": float(np.mean(learned_b[lo:])),
                     "static": float(np.mean(learned_s[lo:])),
+                    # what the greedy policy learned so far would do on the held-out
+                    # questions (exact expectation, no exploration), and the static ranker
+                    "greedy_test": sim.expected_success(bandit.greedy(), test_pool),
+                    "static_test": static_test,
                 }
             )
     for fb in sim.arrived(flush=True):  # late feedback still teaches

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aimass.errors import TrainingError
-from aimass.learning.bandit import Candidate, Context
+from aimass.learning.bandit import Candidate, Context, Policy
 
 if TYPE_CHECKING:
     from aimass.schemas import Faq
@@ -161,6 +161,34 @@ class UserSimulator:
         return self._turns[turn_id]
 
     # ------------------------------------------------------------------ facts
+
+    def expected_success(self, policy: Policy, pool: Sequence[int] | None = None) -> float:
+        """A policy's exact expected (noise-free) success over ``pool``'s questions, each
+        asked equally often, and over the user types' shares. Draws nothing."""
+        idx = list(pool) if pool is not None else list(range(len(self.queries)))
+        kinds = [((), None, 1.0 - sum(t.share for t in self.types))] + [
+            ((t.tag,), t, t.share) for t in self.types
+        ]
+        total = 0.0
+        for qi in idx:
+            q = self.queries[qi]
+            if not self.candidates[qi]:
+                continue
+            for tags, kind, share in kinds:
+                if share <= 0:
+                    continue
+                want = kind.prefers.get(q.gold, q.gold) if kind is not None else q.gold
+                ctx = Context.of(
+                    self.candidates[qi],
+                    tags,
+                    text=q.text,
+                    vector=self.vectors[qi] if self.vectors is not None else None,
+                )
+                p = policy.probabilities(ctx)
+                total += share * sum(
+                    float(p[i]) for i, c in enumerate(ctx.candidates) if c.faq_id == want
+                )
+        return total / max(len(idx), 1)
 
     def ceiling(self, pool: Sequence[int] | None = None) -> float:
         """Share of queries whose gold FAQ is among the candidates (the best any re-ranker
