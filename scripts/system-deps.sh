@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages the test suite needs beyond Python: a PostgreSQL server (the storage tests
-# start a throwaway cluster) and Debian's chromium (the browser tests; never a downloaded
-# browser). Installs only what is missing, non-interactively; skips with a clear message when
+# start a throwaway cluster), Debian's chromium (the browser tests; never a downloaded
+# browser) and a Chinese font for their screenshots. Installs only what is missing, non-interactively; skips with a clear message when
 # something is missing and we are not root.
 set -euo pipefail
 
@@ -11,6 +11,11 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
 fi
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     missing+=(chromium)
+fi
+
+# a Chinese font, so the widget screenshots the browser tests save are legible
+if ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; }; then
+    missing+=(fonts-wqy-zenhei)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
