@@ -38,6 +38,19 @@ def learn(
     explore_floor: float = typer.Option(0.05, "--explore-floor"),
     explore_ceiling: float = typer.Option(0.3, "--explore-ceiling"),
     seed: int = typer.Option(0, "--seed"),
+    queue: int = typer.Option(
+        0,
+        "--queue",
+        help="Also add the N most uncertain unlabelled turns to the labelling queue (database).",
+    ),
+    queue_min_score: float = typer.Option(
+        0.5, "--queue-min-score", help="Queue only turns at least this uncertain (0-1)."
+    ),
+    export_labels: Path | None = typer.Option(
+        None,
+        "--export-labels",
+        help="Also write agents' labels (database) as intent / FAQ-query JSONL in this folder.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Evaluate, write nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
@@ -49,9 +62,14 @@ def learn(
     done against the current one (IPS/SNIPS/doubly robust, bootstrap 95% interval), and writes
     the policy beside the artifact only when its lower bound beats the current value.
 
+    With a database, --queue feeds the labelling queue with the turns the assistant is least
+    sure about (close top intents or FAQs, retrieval legs or the learned policy disagreeing)
+    and --export-labels writes agents' labels as training-data JSONL for review.
+
     Not done yet: the service does not apply the policy when answering, nor log exploration
     propensities (turns read from its database count as propensity 1, so promotion from
-    them is rare); labels do not retrain the model; adding an intent incrementally is not here.
+    them is rare); exported labels are not merged into the project nor retrained on
+    automatically; adding an intent incrementally is not here.
     """
     setup_logging(verbose)
     from aimass.errors import TrainingError
@@ -69,7 +87,20 @@ def learn(
         policy = art / POLICY_FILE
     if not (0.0 < holdout < 1.0):
         raise TrainingError(f"--holdout must lie in (0, 1), got {holdout}", code="AM580")
-    data = read_feedback(feedback)
+    is_db = not feedback.endswith(".jsonl")
+    if (queue or export_labels) and not is_db:
+        raise TrainingError(
+            "--queue and --export-labels need the service database, not a JSONL export",
+            code="AM593",
+            hint="pass the database URL or SQLite path with --feedback",
+        )
+    data = read_feedback(feedback)  # checks the source exists before anything writes to it
+    extra_done = _queue_and_labels(
+        feedback, policy, queue, queue_min_score, export_labels, dry_run, as_json
+    )
+    if not data.turns and extra_done:
+        typer.echo("bandit: no stored turn with a reward yet; nothing to learn or promote")
+        return
     if not data.turns:
         raise TrainingError(
             "no usable feedback: no stored turn that showed an FAQ has a reward",
@@ -108,3 +139,38 @@ def learn(
         )
     verdict = "promoted ->" if report["promoted"] else "not promoted:"
     typer.echo(f"{verdict} {report['policy'] if report['promoted'] else report['reason']}")
+
+
+def _queue_and_labels(
+    url: str,
+    policy: Path,
+    queue: int,
+    min_score: float,
+    export_dir: Path | None,
+    dry_run: bool,
+    quiet: bool,
+) -> bool:
+    """The active-learning steps; True when any was asked for."""
+    if not queue and export_dir is None:
+        return False
+    from aimass.learning.active import export_labels, feed_queue
+    from aimass.learning.bandit import LinearBandit
+
+    if queue:
+        current = LinearBandit.load(policy).greedy() if policy.exists() else None
+        items = feed_queue(url, budget=queue, min_score=min_score, policy=current, dry_run=dry_run)
+        if not quiet:
+            verb = "would queue" if dry_run else "queued"
+            typer.echo(f"labelling queue: {verb} {len(items)} uncertain turns")
+            for it in items[:10]:
+                typer.echo(
+                    f"  #{it['turn_id']} {it['score']:.2f} {it['reason']}: {it['text'][:60]}"
+                )
+    if export_dir is not None and not dry_run:
+        counts = export_labels(url, export_dir)
+        if not quiet:
+            typer.echo(
+                f"labels: {counts['intents']} intent examples, {counts['faq_queries']} FAQ "
+                f"queries -> {export_dir}"
+            )
+    return True
