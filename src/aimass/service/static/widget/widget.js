@@ -143,6 +143,7 @@
     var thumbs = document.createElement("div");
     thumbs.className = "am-thumbs";
     [["up", "👍", t.helpful], ["down", "👎", t.unhelpful]].forEach(function (spec) {
+      // a word beside the symbol: readable even where no emoji font is installed
       var b = document.createElement("button");
       b.type = "button";
       b.className = "am-thumb";
@@ -150,7 +151,7 @@
       b.setAttribute("aria-pressed", "false");
       b.title = spec[2];
       b.setAttribute("aria-label", spec[2]);
-      b.textContent = spec[1];
+      b.textContent = spec[1] + " " + spec[2];
       b.addEventListener("click", function () {
         call("POST", "/v1/feedback", { turn_id: out.turn_id, kind: "thumbs", value: spec[0] })
           .then(function () {
