@@ -148,6 +148,7 @@ def main() -> None:
     st.add_argument("--vocab-reserve", type=int, default=None)
     st.add_argument("--teachers", default="lexical", help="teachers besides the model")
     st.add_argument("--distill-epochs", type=float, default=4.0)
+    st.add_argument("--distill-minutes", type=float, default=None, help="cap per student")
     st.add_argument("--max-train", type=int, default=None, help="subsample (smoke runs)")
     st.add_argument("--no-labels-only", action="store_true", help="skip the comparison row")
     ap.add_argument("--dims", default="256,128,64", help="index PCA dimensions to measure")
@@ -190,6 +191,8 @@ def main() -> None:
                 r["name"] = "student/" + r["name"]
             report["kept"] = "student/" + report["kept"]
             student.update(student_summary(report, stages[0], student))
+        if stages[0].student is not None:
+            student["distilled_head_accuracy"] = head_accuracy(*stages[0].student, args.dev)
         rows = [baseline, *report["stages"][:1], *extra_rows, *report["stages"][1:]]
         memory = {
             "torch-fp32": serving(args.artifact, args.threads),
@@ -261,7 +264,7 @@ def student_setup(
         ffn_keep=1.0 - args.prune_ffn if args.prune_ffn else None,
         heads_keep=1.0 - args.prune_heads if args.prune_heads else None,
         vocab_reserve=args.vocab_reserve,
-        config=DistillConfig(epochs=args.distill_epochs),
+        config=DistillConfig(epochs=args.distill_epochs, max_minutes=args.distill_minutes),
         artifact=args.artifact,
         cache_dir=tmp / "teacher-cache",
         progress=say,
@@ -294,6 +297,7 @@ def student_setup(
         }
         summary["labels_only"] = {
             "metrics": _metrics(_predictions(staged, evalset), ref_out, evalset),
+            "head_accuracy": head_accuracy(model, enc, args.dev),
             "report": alone.report,
         }
     return [distilled], [row], summary
@@ -314,6 +318,20 @@ def index_dims(served: Path, dims: list[int], threads: int) -> dict[str, Any]:
         "groups": len(groups),
         "rows": measure_bank(pred.embed, groups, dims),
     }
+
+
+def head_accuracy(model: Any, enc: Any, dev: Path | None) -> float | None:
+    """Accuracy (%) of the intent head alone (no expert fusion, no out-of-scope rule) on
+    ``dev``: what distillation itself changed, before the experts add their share."""
+    from aimass.evaluation.evaluate import read_labelled
+    from aimass.model.predict import intent_probabilities
+
+    if dev is None or "intent" not in model.heads:
+        return None
+    texts, gold = read_labelled(dev)
+    labels = model.heads["intent"].labels
+    pred = [labels[i] for i in intent_probabilities(model, enc, texts).argmax(1)]
+    return round(100 * sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold), 2)
 
 
 def load_expert(folder: Path) -> Any:
@@ -435,6 +453,12 @@ def markdown(r: dict[str, Any]) -> str:
                 else ""
             ),
         ]
+        if "labels_only" in s:
+            lines.append(
+                f"- the intent head alone (no expert fusion, no out-of-scope rule): distilled "
+                f"{s.get('distilled_head_accuracy')}, labels only "
+                f"{s['labels_only'].get('head_accuracy')}"
+            )
         if "teacher_weights" in s:
             lines.append(
                 f"- teacher weights fitted on the selection half: {s['teacher_weights']}; "

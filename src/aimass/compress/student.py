@@ -108,6 +108,12 @@ def build_student(
         rep.heads_before, rep.heads_after = sub.heads_before, sub.heads_after
         rep.ffn_before, rep.ffn_after = sub.ffn_before, sub.ffn_after
         rep.importance = sub.importance
+    blocks = encoder_layers(student)
+    rep.heads_after = rep.heads_after or [
+        int(b.attention.self.query.out_features // b.attention.self.attention_head_size)
+        for b in blocks
+    ]
+    rep.ffn_after = rep.ffn_after or int(blocks[0].intermediate.dense.out_features)
     rep.params_after = n_params(student)
     return student, rep
 
@@ -217,6 +223,7 @@ class StudentStage:
     report: dict[str, Any] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
     teachers: list[Teacher] = field(default_factory=list)
+    student: tuple[Any, Any] | None = None  # (model, text encoder) after apply
 
     def apply(self, model: Any, enc: Any, files: Any) -> tuple[Any, Any]:
         say = self.progress or (lambda m: log.info("%s", m))
@@ -258,6 +265,7 @@ class StudentStage:
             cache=TeacherCache(self.cache_dir),
             progress=say,
         )
+        self.student = (result.model, s_enc)
         self.calibration = recalibrate(
             result.model,
             s_enc,
