@@ -235,3 +235,43 @@ def test_cli_builds_a_distilled_student(
     assert {"weighted", "uniform"} <= sr["teacher_weights"]["intent"].keys()
     served = json.loads((out / "encoder" / "config.json").read_text(encoding="utf-8"))
     assert served["num_hidden_layers"] == 1 and served["intermediate_size"] == 32
+
+
+def test_a_student_with_a_trimmed_vocabulary_is_served_from_onnx(
+    tiny_backbones: Any, tmp_path: Path
+) -> None:
+    """The whole student path on a SentencePiece (XLM-R) backbone: fewer layers, the
+    vocabulary trimmed to the bot's texts, distilled, exported with parity, served by the
+    assistant with the trimmed tokenizer."""
+    from aimass.compress.chain import compress
+    from aimass.compress.student import StageData, StudentStage
+    from aimass.runtime.assistant import Assistant
+    from aimass.training.data import IntentData, TaskData
+    from aimass.training.save import save_artifact
+    from aimass.training.trainer import train
+
+    data = TaskData(intent=IntentData(TEXTS, LABELS))
+    res = train(data, tiny_config(tiny_backbones("xlm-roberta"), epochs=30), data, progress=False)
+    save_artifact(res, tmp_path / "model", config={"train": {}}, runtime={})
+    before = json.loads((tmp_path / "model" / "encoder" / "tokenizer.json").read_text("utf-8"))
+    stage = StudentStage(
+        StageData((TEXTS, LABELS), (TEXTS, LABELS)),
+        layers=1,
+        vocab_reserve=0,
+        config=_fast(epochs=10),
+        artifact=tmp_path / "model",
+    )
+    out = tmp_path / "served"
+    report = compress(
+        tmp_path / "model", out, threads=1, int8=False, max_accuracy_drop=100.0, stages=[stage]
+    )
+    vocab = report["stage_reports"]["student"]["vocab"]
+    assert vocab["vocab_after"] < vocab["vocab_before"] == len(before["model"]["vocab"])
+    served = json.loads((out / "encoder" / "tokenizer.json").read_text("utf-8"))
+    assert len(served["model"]["vocab"]) == vocab["vocab_after"]
+    parity = report["stages"][2]["parity"]
+    assert parity["embedding_min_cosine"] >= 0.999 and parity["intent_top1_agreement"] >= 0.99
+    bot = Assistant.load(out)
+    got = [r.intents[0].name for r in bot.respond_many(TEXTS)]
+    assert np.mean([g == lab for g, lab in zip(got, LABELS, strict=True)]) >= 0.9
+    assert bot.respond("完全没见过的句子 zebra 🙂").intents  # unseen text still tokenises
