@@ -297,3 +297,17 @@ def test_redacted_text_is_what_gets_stored(store: Store) -> None:
             for v in row
         )
     assert "13812345678" not in dump
+
+
+def test_the_migrations_build_exactly_the_models(db_url: str) -> None:
+    """A model changed without a migration would leave servers with a different schema."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from aimass.storage.models import Base
+
+    s = Store(db_url)
+    with s.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    s.close()
+    assert diff == []

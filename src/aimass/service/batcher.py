@@ -22,6 +22,16 @@ class _Item:
     future: asyncio.Future[Any] = field(repr=False)
 
 
+def _respond(assistant: Any, batch: list[_Item]) -> list[Any]:
+    return list(
+        assistant.respond_many(
+            [i.text for i in batch],
+            user_ids=[i.user_id for i in batch],
+            session_ids=[i.session_id for i in batch],
+        )
+    )
+
+
 class MicroBatcher:
     def __init__(
         self,
@@ -88,14 +98,7 @@ class MicroBatcher:
                 continue
             assistant = self._get()  # the model at batch time; a reload swaps it for the next
             try:
-                results = await loop.run_in_executor(
-                    self._executor,
-                    lambda a=assistant, b=batch: a.respond_many(
-                        [i.text for i in b],
-                        user_ids=[i.user_id for i in b],
-                        session_ids=[i.session_id for i in b],
-                    ),
-                )
+                results = await loop.run_in_executor(self._executor, _respond, assistant, batch)
             except Exception as e:
                 for item in batch:
                     if not item.future.done():

@@ -48,9 +48,9 @@ class Settings(BaseModel):
             return cls.model_validate(values)
         except ValidationError as e:
             first = e.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
+            where = ".".join(str(p) for p in first["loc"])
             raise ServiceError(
-                f"setting {ENV_PREFIX}{field.upper()} is invalid: {first['msg']}",
+                f"setting {ENV_PREFIX}{where.upper()} is invalid: {first['msg']}",
                 code="AM805",
                 hint="fix the environment variable",
             ) from None

@@ -181,24 +181,26 @@ class ReviewItem(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class FaqContent(Base):
+class _Content(Base):
+    """FAQ and KB content share one shape: an id and the record as JSON."""
+
+    __abstract__ = True
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FaqContent(_Content):
     """An FAQ as edited in the console (the ``Faq`` record as JSON)."""
 
     __tablename__ = "faqs"
 
-    id: Mapped[str] = mapped_column(String(256), primary_key=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-
-class KbContent(Base):
+class KbContent(_Content):
     """A knowledge-base document as edited in the console (the ``KbDocument`` record)."""
 
     __tablename__ = "kb_documents"
-
-    id: Mapped[str] = mapped_column(String(256), primary_key=True)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 Index("ix_messages_conv_id", Message.conversation_id, Message.id)

@@ -86,7 +86,7 @@ class Cluster:
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
         self._started = False
 
-    def _cmd(self, *args: str) -> list[str]:
+    def _cmd(self, *args: str | Path) -> list[str]:
         cmd = [str(a) for a in args]
         if self.user:
             runuser = shutil.which("runuser")

@@ -34,6 +34,7 @@ from aimass.storage.models import (
     Message,
     Profile,
     ReviewItem,
+    _Content,
     utcnow,
 )
 
@@ -163,7 +164,7 @@ class Store:
 
     def has_keys(self) -> bool:
         with self.read() as s:
-            return s.scalar(select(func.count()).select_from(ApiKey)) > 0
+            return (s.scalar(select(func.count()).select_from(ApiKey)) or 0) > 0
 
     # ------------------------------------------------------------------ turns
 
@@ -447,11 +448,11 @@ class Store:
                 res = s.execute(
                     delete(model).where((model.user_id == user_id) | in_conv(model.conversation_id))
                 )
-                counts[name] = int(res.rowcount or 0)
+                counts[name] = _rowcount(res)
             res = s.execute(delete(Conversation).where(Conversation.user_id == user_id))
-            counts["conversations"] = int(res.rowcount or 0)
+            counts["conversations"] = _rowcount(res)
             res = s.execute(delete(Profile).where(Profile.user_id == user_id))
-            counts["profiles"] = int(res.rowcount or 0)
+            counts["profiles"] = _rowcount(res)
             return counts
 
     # ------------------------------------------------------------------ hand-offs
@@ -494,7 +495,7 @@ class Store:
             h = s.get(Handoff, handoff_id)
             if h is None:
                 raise not_found(f"hand-off {handoff_id}")
-            if res.rowcount == 0 and h.claimed_by != actor:
+            if _rowcount(res) == 0 and h.claimed_by != actor:
                 raise ServiceError(
                     f"hand-off {handoff_id} is already {h.status}",
                     code="AM810",
@@ -595,7 +596,7 @@ class Store:
         model = _content_model(kind)
         with self.session() as s:
             s.add(ContentEvent(kind=kind, item_id=item_id, op="delete"))
-            return bool(s.execute(delete(model).where(model.id == item_id)).rowcount)
+            return _rowcount(s.execute(delete(model).where(model.id == item_id))) > 0
 
     def content_changes(
         self, after: int
@@ -713,7 +714,12 @@ class Store:
 # ---------------------------------------------------------------------- row -> dict
 
 
-def _content_model(kind: str) -> type[FaqContent] | type[KbContent]:
+def _rowcount(result: Any) -> int:
+    """Rows a DML statement touched (``CursorResult.rowcount``; the typed API hides it)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _content_model(kind: str) -> type[_Content]:
     if kind == "faq":
         return FaqContent
     if kind == "kb":
