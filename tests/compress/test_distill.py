@@ -275,3 +275,19 @@ def test_a_student_with_a_trimmed_vocabulary_is_served_from_onnx(
     got = [r.intents[0].name for r in bot.respond_many(TEXTS)]
     assert np.mean([g == lab for g, lab in zip(got, LABELS, strict=True)]) >= 0.9
     assert bot.respond("完全没见过的句子 zebra 🙂").intents  # unseen text still tokenises
+
+
+def test_a_changed_model_never_reads_another_models_cached_outputs(
+    teacher: tuple[Any, Any], tmp_path: Path
+) -> None:
+    """A stage's input model keeps the artifact's version string after an earlier stage
+    changed it; its cached teacher outputs must still be its own."""
+    from aimass.compress.distill import ModelTeacher, TeacherCache
+    from aimass.compress.student import build_student
+
+    model, enc = teacher
+    cache = TeacherCache(tmp_path)
+    full = cache.outputs(ModelTeacher(model, enc, version="v1"), TEXTS)
+    pruned = cache.outputs(ModelTeacher(build_student(model, layers=1)[0], enc, "v1"), TEXTS)
+    assert cache.computed == 2
+    assert not np.allclose(full["intent_logits"], pruned["intent_logits"])

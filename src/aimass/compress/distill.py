@@ -74,7 +74,9 @@ class ModelTeacher:
 
     def __init__(self, model: Any, enc: Any, name: str = "model", version: str = "") -> None:
         self.name, self.model, self.enc = name, model, enc
-        self.version = version or _state_digest(model)
+        # The weights' digest too: a stage's input model keeps the artifact's version string
+        # after an earlier stage changed it, and must not read that model's cached outputs.
+        self.version = f"{version}:{_state_digest(model)}"
 
     def identity(self) -> str:
         return f"model:{self.version}"
@@ -121,11 +123,14 @@ def fit_expert_teachers(
     dev: tuple[list[str], list[str]],
 ) -> list[ExpertTeacher]:
     """Expert teachers trained on the labelled training texts (regularisation chosen on
-    dev): ``lexical`` (TF-IDF character n-grams), ``use``, ``minilm``, ``e5`` (frozen
-    encoders). One whose package is missing is skipped with a warning."""
+    dev, or on the training texts when there is no dev): ``lexical`` (TF-IDF character
+    n-grams), ``use``, ``minilm``, ``e5`` (frozen encoders). One whose package is missing is
+    skipped with a warning."""
     from aimass.errors import MissingDependency
     from aimass.model.experts import fit_expert
 
+    if not dev[0]:
+        dev = train
     out: list[ExpertTeacher] = []
     for name in names:
         try:

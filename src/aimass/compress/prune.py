@@ -154,7 +154,8 @@ def measure_importance(
     layers: bool = True,
 ) -> Importance:
     """Importance of every head, FFN neuron and layer of ``model`` on ``texts`` (gold
-    ``labels`` for the intent loss when given; labels unknown to the head are ignored)."""
+    ``labels`` for the intent loss when given; a batch holding a label the head does not
+    know is scored against the model's own predictions instead)."""
     blocks = encoder_layers(model)
     texts = list(texts)
     if not texts:
