@@ -97,6 +97,15 @@ def compress(
             f"b32 {s['b32_ms']:>7.2f} ms  {s['status']}"
             + (f" ({s['reason']})" if s["reason"] else "")
         )
+    for name, rep in report.get("stage_reports", {}).items():
+        if "params_after" in rep:
+            typer.echo(f"  {name}: {rep['params_before']:,} -> {rep['params_after']:,} parameters")
+        tw = rep.get("teacher_weights", {}).get("intent")
+        if tw:
+            typer.echo(
+                f"  teacher weights ({tw['source']}): {tw['weights']}; dev log-loss weighted "
+                f"{tw['weighted'].get('nll')} vs uniform {tw['uniform'].get('nll')}"
+            )
     typer.echo(
         f"kept {report['kept']}: {report['speedup_b1_vs_torch']}x faster at batch 1, "
         f"{report['size_ratio_vs_torch']}x smaller than the torch model; written to {out} "

@@ -525,6 +525,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     parity = next((s["parity"] for s in report["stages"] if s["name"] == "onnx-fp32"), {})
     if parity:
         lines += ["", "ONNX fp32 vs torch parity: " + json.dumps(parity)]
+    for name, rep in (report.get("stage_reports") or {}).items():
+        if rep:  # what a torch stage did (student, pruning, teacher weights), as it said
+            lines += ["", f"Stage {name}: `" + json.dumps(rep, ensure_ascii=False) + "`"]
     lines += ["", "![size against latency](report.png)"]
     lines += ["", "Not done yet: " + "; ".join(report["not_done"]) + ".", ""]
     return "\n".join(lines)
