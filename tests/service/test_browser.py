@@ -131,12 +131,30 @@ def test_embed_script_opens_the_widget_in_an_iframe(site: dict[str, Any], browse
 def test_console_shows_the_conversation_and_the_handoff_queue(
     site: dict[str, Any], browser: Any
 ) -> None:
+    import httpx
+
+    client = {"Authorization": f"Bearer {site['keys']['client']}"}
+    turn_out = httpx.post(
+        f"{site['url']}/v1/turns",
+        json={"message": "我想退货怎么办", "user_id": "console-u", "session_id": "console-s"},
+        headers=client,
+    ).json()
+    httpx.post(
+        f"{site['url']}/v1/feedback",
+        json={"turn_id": turn_out["turn_id"], "kind": "thumbs", "value": "up"},
+        headers=client,
+    )
+    httpx.post(
+        f"{site['url']}/v1/handoffs",
+        json={"session_id": "console-s", "user_id": "console-u"},
+        headers=client,
+    )
     page = browser.new_page()
     page.goto(f"{site['url']}/console/#key={site['keys']['admin']}")
     page.wait_for_selector("[data-testid=cards] .card", timeout=10000)
     assert "containment" in page.locator("[data-testid=cards]").inner_text()
     page.click("[data-tab=conversations]")
-    row = page.locator("[data-testid=conversation-row]", has_text="web-zh")
+    row = page.locator("[data-testid=conversation-row]", has_text="console-u")
     row.wait_for(timeout=10000)
     row.click()
     turn = page.locator("[data-testid=turn]").first
@@ -145,11 +163,13 @@ def test_console_shows_the_conversation_and_the_handoff_queue(
     assert "feedback: thumbs up" in turn.inner_text()
     page.screenshot(path=str(site["shots"] / "console-conversation.png"), full_page=True)
     page.click("[data-tab=handoffs]")
-    hrow = page.locator("[data-testid=handoff-row]", has_text="web-zh")
+    hrow = page.locator("[data-testid=handoff-row]", has_text="console-u")
     hrow.wait_for(timeout=10000)
     hrow.locator("text=Claim").click()
     page.locator("#handoff-status").select_option("claimed")
-    page.locator("[data-testid=handoff-row]", has_text="claimed").wait_for(timeout=10000)
+    page.locator("[data-testid=handoff-row]", has_text="console-u").filter(
+        has_text="claimed"
+    ).wait_for(timeout=10000)
     page.screenshot(path=str(site["shots"] / "console-handoffs.png"), full_page=True)
     page.close()
 
