@@ -141,7 +141,7 @@ def test_eval_report_has_the_trust_sections(oos_artifact: Path, tmp_path: Path) 
     assert cal["before"]["ece"] is not None and cal["after"]["ece"] is not None
     assert 0.0 <= trust["oos"]["auroc"] <= 1.0 and trust["oos"]["fpr_at_95_recall"] is not None
     assert trust["risk_coverage"]["aurc"] is not None
-    assert trust["faithfulness"]["n"] > 0
+    assert trust["faithfulness"]["n"] > 0 and trust["faithfulness"]["latency_ms_p95"] > 0
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     for section in ("before and after temperature", "Out-of-scope detection", "Risk–coverage",
                     "Faithfulness"):  # fmt: skip

@@ -86,3 +86,19 @@ def test_deleting_top_attributed_words_hurts_more_than_random(assistant: Assista
         assert result["top_drop"] > 0.5, result
         assert result["margin"] > 0.3, result
         assert np.isfinite(result["aopc"])
+
+
+def test_ig_spans_skip_the_backbone_prefix(assistant: Assistant) -> None:
+    """E5 backbones encode "query: " + text; token offsets must still land on the message."""
+    from aimass.explain.gradients import token_attributions
+
+    pred = assistant.predictor
+    text = "你好退款谢谢"
+    old = pred.enc.query_prefix
+    try:
+        pred.enc.query_prefix = "hello: "
+        spans, scores = token_attributions(pred.model, pred.enc, text, 0, steps=4)
+    finally:
+        pred.enc.query_prefix = old
+    assert spans and len(spans) == len(scores)
+    assert "".join(text[s:e] for s, e in spans) == text  # every character, none of the prefix

@@ -53,7 +53,8 @@ AURC {{ fmt(risk.aurc) }} (lower is better); risk at full coverage {{ fmt(risk.r
 predicted intent's probability over {{ faith.n }} correctly predicted messages.</p>
 <table><tr><th>top-{{ faith.k }} deleted</th><th>random deleted</th><th>margin</th><th>AOPC (k = 1..{{ faith.k }})</th></tr>
 <tr><td class="num">{{ fmt(faith.top_drop) }}</td><td class="num">{{ fmt(faith.random_drop) }}</td>
-<td class="num">{{ fmt(faith.margin) }}</td><td class="num">{{ fmt(faith.aopc) }}</td></tr></table>{% endif %}
+<td class="num">{{ fmt(faith.margin) }}</td><td class="num">{{ fmt(faith.aopc) }}</td></tr></table>
+<p>Explanation latency on the served model: p50 {{ faith.latency_ms_p50 }} ms, p95 {{ faith.latency_ms_p95 }} ms.</p>{% endif %}
 <h2>Misclassified examples ({{ errors|length }})</h2>
 <table><tr><th>text</th><th>gold</th><th>predicted</th><th>confidence</th></tr>
 {% for e in errors[:500] %}<tr><td>{{ e.text }}</td><td>{{ e.gold }}</td><td>{{ e.predicted }}</td>

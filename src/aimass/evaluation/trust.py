@@ -217,14 +217,23 @@ def intent_trust(
     pool = [t for t, lab, p in zip(texts, gold, pred, strict=True) if lab != OOS and lab == p]
     sample = [pool[i] for i in sorted(rng.permutation(len(pool))[:faithfulness_sample])]
     if sample:
+        import time
+
         from aimass.explain.explainer import attributions
 
+        seconds: list[float] = []
+
         def spans(text: str) -> list[tuple[int, int, float]]:
+            started = time.perf_counter()
             sp, scores, _, _ = attributions(predictor, text, "occlusion")
+            seconds.append(time.perf_counter() - started)
             return [(s, e, float(v)) for (s, e), v in zip(sp, scores, strict=True)]
 
         out["faithfulness"] = {
             "method": "occlusion",
             **deletion_scores(sample, spans, predictor.intent_probabilities, k=3),
+            # Explanation latency on the model as served (ONNX or torch), one message at a time.
+            "latency_ms_p50": round(float(np.percentile(seconds, 50)) * 1000, 2),
+            "latency_ms_p95": round(float(np.percentile(seconds, 95)) * 1000, 2),
         }
     return out
