@@ -124,6 +124,8 @@ def test_pruned_student_exports_with_parity_and_serves(
     assert served["intermediate_size"] == 32 and served["aimass_heads_per_layer"] == [1, 1]
     cal = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     assert cal == stage.calibration and "intent_temperature" in cal
+    # refitted in the pruned model's own embedding space, not the source model's
+    assert {"scope", "examples", "faq_confidence"} <= cal.keys()
     reply = Assistant.load(out).respond("我想退货怎么办")
     assert reply.intents and reply.intents[0].name in set(LABELS)
 

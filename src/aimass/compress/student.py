@@ -145,20 +145,28 @@ def recalibrate(
     dev: tuple[list[str], list[str]],
     calibration: dict[str, Any],
     experts: dict[str, Any] | None = None,
+    *,
+    train: tuple[list[str], list[str]] | None = None,
+    faqs: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """The artifact's calibration with the intent part refitted for ``model`` on ``dev``:
-    temperature, expert fusion weights and out-of-scope threshold (as training does)."""
+    """The artifact's calibration refitted for ``model`` (as training does): the intent
+    temperature, expert fusion weights and out-of-scope threshold on ``dev``; with
+    ``train``, the out-of-scope prototypes and the explanation examples in the student's own
+    embedding space; with ``faqs``, the FAQ confidence map on held-out variants. What cannot
+    be refitted is dropped rather than kept from the teacher's embedding space."""
     from aimass.training import calibrate
-    from aimass.training.data import IntentData, TaskData
+    from aimass.training.data import IntentData, MatchingData, TaskData, _split_matching
     from aimass.training.trainer import fit_calibration
 
     if "intent" not in model.heads or not dev[0]:
         return dict(calibration)
     negatives = [t for t, lab in zip(*dev, strict=True) if lab == calibrate.OOS]
+    dev_data = TaskData(intent=IntentData(list(dev[0]), list(dev[1])))
+    if faqs and "matching" in model.heads:
+        dev_data.matching = _split_matching(MatchingData(bank=dict(faqs)), 0)[1]
     old_t = float(model.heads["intent"].temperature)
-    new = fit_calibration(
-        model, enc, TaskData(intent=IntentData(list(dev[0]), list(dev[1]))), experts, negatives
-    )
+    train_data = TaskData(intent=IntentData(list(train[0]), list(train[1]))) if train else None
+    new = fit_calibration(model, enc, dev_data, experts, negatives, train=train_data)
     if not new.get("oos_threshold_from_dev") and "oos_threshold" in calibration:
         new["oos_threshold"] = calibration["oos_threshold"]  # keep the project's default
     log.info(
@@ -167,7 +175,8 @@ def recalibrate(
         new.get("intent_temperature", 1.0),
         new.get("expert_weights"),
     )
-    return {**calibration, **new}
+    kept = {k: v for k, v in calibration.items() if k not in ("scope", "examples")}
+    return {**kept, **new}
 
 
 def artifact_experts(folder: Path | None) -> dict[str, Any]:
@@ -272,6 +281,8 @@ class StudentStage:
             self.data.dev,
             dict(files.calibration),
             artifact_experts(self.artifact),
+            train=self.data.train,
+            faqs=_faq_bank(files),
         )
         self.report = {
             "layers_removed": rep.removed_layers,
@@ -334,7 +345,13 @@ class PruneStage:
             )
             pruned, dev_after = result.model, result.dev
         self.calibration = recalibrate(
-            pruned, enc, self.data.dev, dict(files.calibration), artifact_experts(self.artifact)
+            pruned,
+            enc,
+            self.data.dev,
+            dict(files.calibration),
+            artifact_experts(self.artifact),
+            train=self.data.train,
+            faqs=_faq_bank(files),
         )
         self.report = {
             "layers_removed": rep.removed_layers,
@@ -347,6 +364,14 @@ class PruneStage:
             "dev": dev_after,
         }
         return pruned, enc
+
+
+def _faq_bank(files: Any) -> dict[str, list[str]]:
+    return {
+        f["id"]: list(f["questions"])
+        for f in files.runtime.get("faqs", [])
+        if f.get("id") and f.get("questions")
+    }
 
 
 def parse_weights(spec: str | None) -> dict[str, float] | None:
