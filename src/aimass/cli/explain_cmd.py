@@ -95,7 +95,7 @@ def render_explanation(e: Explanation, console: Console | None = None) -> None:
         table = Table(title=f"word attributions ({e.method})", header_style="bold")
         table.add_column("word")
         table.add_column("chars", justify="right")
-        table.add_column("attribution", justify="right")
+        table.add_column("attribution (log-odds)", justify="right")
         for a in sorted(e.attributions, key=lambda a: -a.score):
             style = "green" if a.score > 0 else "red" if a.score < 0 else "dim"
             table.add_row(a.text, f"{a.start}-{a.end}", Text(f"{a.score:+.3f}", style=style))
