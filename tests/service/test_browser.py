@@ -166,6 +166,7 @@ def test_console_shows_the_conversation_and_the_handoff_queue(
     hrow = page.locator("[data-testid=handoff-row]", has_text="console-u")
     hrow.wait_for(timeout=10000)
     hrow.locator("text=Claim").click()
+    hrow.wait_for(state="detached", timeout=10000)  # claimed: no longer waiting
     page.locator("#handoff-status").select_option("claimed")
     page.locator("[data-testid=handoff-row]", has_text="console-u").filter(
         has_text="claimed"

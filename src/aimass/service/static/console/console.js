@@ -42,7 +42,9 @@
     });
     return tr;
   }
-  function fill(table, rows) {
+  var loadSeq = 0;  // only the newest load of a tab may fill it (responses can arrive out of order)
+  function fill(table, rows, seq) {
+    if (seq !== undefined && seq !== loadSeq) { return; }
     var body = $("tbody", table);
     body.textContent = "";
     rows.forEach(function (r) { body.appendChild(r); });
@@ -69,6 +71,7 @@
       });
     },
     conversations: function () {
+      var seq = loadSeq;
       return call("GET", "/v1/conversations?limit=100").then(function (list) {
         fill($("[data-testid=conversation-list]"), list.map(function (c) {
           var tr = row([c.id, c.user_id, c.turns, c.status, when(c.updated_at)]);
@@ -76,11 +79,12 @@
           tr.setAttribute("data-testid", "conversation-row");
           tr.addEventListener("click", function () { openConversation(c.id); });
           return tr;
-        }));
+        }), seq);
       });
     },
     handoffs: function () {
       var st = $("#handoff-status").value;
+      var seq = loadSeq;
       return call("GET", "/v1/handoffs" + (st ? "?status=" + st : "")).then(function (list) {
         fill($("[data-testid=handoff-list]"), list.map(function (h) {
           var actions = el("span");
@@ -97,10 +101,11 @@
           var tr = row([h.id, link, h.user_id, h.reason, h.status + (h.claimed_by ? " (" + h.claimed_by + ")" : ""), actions]);
           tr.setAttribute("data-testid", "handoff-row");
           return tr;
-        }));
+        }), seq);
       });
     },
     review: function () {
+      var seq = loadSeq;
       return call("GET", "/v1/review").then(function (list) {
         fill($("[data-testid=review-list]"), list.map(function (r) {
           var input = el("input");
@@ -109,7 +114,7 @@
             button("Label", function () { return call("POST", "/v1/review/" + r.id + "/label", { intent: input.value.trim() || null }); })]);
           tr.setAttribute("data-testid", "review-row");
           return tr;
-        }));
+        }), seq);
       });
     },
     faqs: function () {
@@ -259,6 +264,7 @@
     status.textContent = key ? "" : "Enter an admin or agent key to start.";
     document.querySelectorAll(".tab").forEach(function (s) { s.classList.toggle("active", s.id === name); });
     document.querySelectorAll("[data-tab]").forEach(function (a) { a.classList.toggle("active", a.getAttribute("data-tab") === name); });
+    loadSeq += 1;
     if (key) { loaders[name]().catch(fail); }
   }
   window.addEventListener("hashchange", function () { show(current()); });

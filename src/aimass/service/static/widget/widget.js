@@ -54,17 +54,22 @@
     // after a hand-off, show what the human agent writes (polled; plain HTTP, no websocket)
     if (polling) { return; }
     var every = Number(params.get("poll")) || 3000;
+    var inFlight = false;
     polling = setInterval(function () {
+      if (inFlight) { return; }  // never two polls at once: each message is shown once
+      inFlight = true;
       call("GET", "/v1/sessions/" + encodeURIComponent(sessionId) + "/agent-messages?after=" + lastAgentMessage)
         .then(function (list) {
           list.forEach(function (m) {
-            lastAgentMessage = Math.max(lastAgentMessage, m.id);
+            if (m.id <= lastAgentMessage) { return; }
+            lastAgentMessage = m.id;
             var li = item("am-agent", "agent-message");
             li.firstChild.textContent = m.text;
           });
           if (list.length) { scroll(); }
         })
-        .catch(function () { /* try again at the next tick */ });
+        .catch(function () { /* try again at the next tick */ })
+        .then(function () { inFlight = false; });
     }, every);
   }
 
