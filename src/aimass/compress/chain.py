@@ -154,7 +154,9 @@ def compress(
     ]
     evalset.basis = _basis(results[0].metrics)
     model, enc = reference.model, reference.enc
-    files, calibration, stage_reports = reference.files, None, {}
+    files = reference.files
+    calibration: dict[str, Any] | None = None  # a stage's own (a student's), once refitted
+    stage_reports: dict[str, dict[str, Any]] = {}
     for stage in stages:  # distillation / pruning plug in here
         say(f"{stage.name}: running")
         model, enc = stage.apply(model, enc, files)

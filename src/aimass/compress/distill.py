@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -185,7 +185,7 @@ class TeacherCache:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
                 os.close(fd)
-                np.savez(tmp, **out)
+                np.savez(tmp, **cast(dict[str, Any], out))
                 os.replace(tmp, path)
         self.memory[key] = out
         return out
@@ -201,7 +201,7 @@ def softmax(z: np.ndarray, t: float = 1.0) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-def mixture(probs: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+def mixture(probs: Sequence[np.ndarray], weights: Sequence[float] | np.ndarray) -> np.ndarray:
     return sum(w * p for w, p in zip(weights, probs, strict=True))  # type: ignore[return-value]
 
 

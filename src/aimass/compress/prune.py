@@ -41,7 +41,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from aimass.errors import TrainingError
-from aimass.model.multitask import MultiTaskModel
 from aimass.model.textenc import TextEncoder
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ class PruneReport:
 # ------------------------------------------------------------------ structure access
 
 
-def encoder_layers(model: MultiTaskModel) -> nn.ModuleList:
+def encoder_layers(model: Any) -> Any:
     """The transformer blocks of a BERT-layout encoder; AM528 for anything else (ALBERT
     shares one block between layers, so its units cannot be removed per layer)."""
     enc = model.encoder
@@ -107,11 +106,11 @@ def encoder_layers(model: MultiTaskModel) -> nn.ModuleList:
     return layers
 
 
-def head_size(layer: nn.Module) -> int:
+def head_size(layer: Any) -> int:
     return int(layer.attention.self.attention_head_size)
 
 
-def n_heads(layer: nn.Module) -> int:
+def n_heads(layer: Any) -> int:
     return int(layer.attention.self.query.out_features // head_size(layer))
 
 
@@ -123,7 +122,7 @@ def n_params(model: nn.Module) -> int:
 
 
 def _calibration_loss(
-    model: MultiTaskModel,
+    model: Any,
     batch: dict[str, torch.Tensor],
     labels: torch.Tensor | None,
 ) -> torch.Tensor:
@@ -145,7 +144,7 @@ def _calibration_loss(
 
 
 def measure_importance(
-    model: MultiTaskModel,
+    model: Any,
     enc: TextEncoder,
     texts: Sequence[str],
     labels: Sequence[str] | None = None,
@@ -219,7 +218,7 @@ def measure_importance(
 
 
 @torch.no_grad()
-def _served(model: MultiTaskModel, enc: TextEncoder, texts: list[str], bs: int) -> dict[str, Any]:
+def _served(model: Any, enc: TextEncoder, texts: list[str], bs: int) -> dict[str, Any]:
     out: dict[str, list[torch.Tensor]] = {"pooled": [], "intent": []}
     for s in range(0, len(texts), bs):
         pooled = model.pool(enc(texts[s : s + bs]))
@@ -231,7 +230,7 @@ def _served(model: MultiTaskModel, enc: TextEncoder, texts: list[str], bs: int) 
 
 @torch.no_grad()
 def layer_importance(
-    model: MultiTaskModel, enc: TextEncoder, texts: list[str], *, batch_size: int = 16
+    model: Any, enc: TextEncoder, texts: list[str], *, batch_size: int = 16
 ) -> np.ndarray:
     """For each layer, how much the served outputs change when it is skipped: mean
     (1 - cosine) of the pooled vectors plus the mean KL of the intent distribution."""
@@ -278,7 +277,7 @@ def _count(keep: float | int, total: int) -> int:
     return max(1, min(total, n))
 
 
-def prune_ffn(model: MultiTaskModel, keep: float | int, importance: Importance) -> None:
+def prune_ffn(model: Any, keep: float | int, importance: Importance) -> None:
     """Keep the ``keep`` most important FFN neurons of every layer (a fraction or a count,
     the same number per layer so the config still describes the model); in place."""
     blocks = encoder_layers(model)
@@ -291,7 +290,7 @@ def prune_ffn(model: MultiTaskModel, keep: float | int, importance: Importance) 
     model.encoder.config.intermediate_size = int(blocks[0].intermediate.dense.out_features)
 
 
-def prune_heads(model: MultiTaskModel, keep: float | int, importance: Importance) -> None:
+def prune_heads(model: Any, keep: float | int, importance: Importance) -> None:
     """Keep the ``keep`` most important attention heads of every layer (a fraction or a
     count); in place. The per-layer counts go into ``config.aimass_heads_per_layer``."""
     blocks = encoder_layers(model)
@@ -309,7 +308,7 @@ def prune_heads(model: MultiTaskModel, keep: float | int, importance: Importance
     model.encoder.config.aimass_heads_per_layer = [n_heads(b) for b in blocks]
 
 
-def drop_layers(model: MultiTaskModel, keep: Sequence[int]) -> None:
+def drop_layers(model: Any, keep: Sequence[int]) -> None:
     """Keep only the layers ``keep`` (indices into the current layers), in order; in place."""
     blocks = encoder_layers(model)
     keep = sorted(set(int(i) for i in keep))
@@ -333,7 +332,7 @@ def least_important_layers(importance: Importance, n_drop: int) -> list[int]:
 
 
 def prune(
-    model: MultiTaskModel,
+    model: Any,
     enc: TextEncoder,
     texts: Sequence[str],
     labels: Sequence[str] | None = None,
@@ -342,7 +341,7 @@ def prune(
     heads_keep: float | int | None = None,
     drop: int = 0,
     importance: Importance | None = None,
-) -> tuple[MultiTaskModel, PruneReport]:
+) -> tuple[Any, PruneReport]:
     """A pruned copy of ``model`` (the original is untouched): importance measured on
     ``texts`` (unless given), then ``drop`` least important layers removed, then the FFN
     and heads of the remaining layers cut to ``ffn_keep`` / ``heads_keep``."""
