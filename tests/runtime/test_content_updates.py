@@ -72,6 +72,8 @@ def test_documents_are_split_searched_and_linked(artifact: Path) -> None:
     assert hit.source == "kb/returns.md#七天无理由退货"
     assert hit.section and "七天无理由退货" in hit.section
     assert hit.highlights and hit.text[hit.highlights[0].start : hit.highlights[0].end]
+    assert hit.best_sentence is not None
+    assert "7 天内" in hit.text[hit.best_sentence.start : hit.best_sentence.end]
     en = bot.search_kb("when do I get my refund")[0]
     assert "Refund" in (en.section or "")
     r = bot.respond("七天无理由退货有什么条件")

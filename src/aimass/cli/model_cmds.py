@@ -128,6 +128,9 @@ def search(
         if kb:
             console.print(f"{i}. [bold]{h.source}[/bold]  {h.confidence:.3f}  ({h.title})")
             console.print(marked(h.text, h.highlights))
+            if h.best_sentence is not None:
+                best = h.text[h.best_sentence.start : h.best_sentence.end]
+                console.print(f"   [green]best sentence:[/green] {best}")
         else:
             line = marked(h.matched_question, h.matched_highlights)
             console.print(

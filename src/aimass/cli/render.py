@@ -71,8 +71,13 @@ def render_response(response: Response, console: Console | None = None) -> None:
     kb = Text()
     for k in response.kb[:2]:
         kb.append(f"{k.source}  {k.confidence:.3f}\n", style="dim")
-        best = k.highlights[0] if k.highlights else Highlight(start=0, end=min(len(k.text), 80))
-        kb.append_text(marked(k.text[best.start : best.end], []))
+        best = k.best_sentence or Highlight(start=0, end=min(len(k.text), 80))
+        words = [
+            Highlight(start=h.start - best.start, end=h.end - best.start)
+            for h in k.highlights
+            if best.start <= h.start and h.end <= best.end
+        ]
+        kb.append_text(marked(k.text[best.start : best.end], words))
         kb.append("\n")
     table.add_row("knowledge base", kb if response.kb else "-")
     table.add_row(

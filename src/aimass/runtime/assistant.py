@@ -367,7 +367,10 @@ class Assistant:
                     score=round(h.hit.fused, 4),
                     confidence=float(np.clip(c, 0, 1)),
                     source=h.source,
-                    highlights=theirs or [Highlight(start=s, end=e) for s, e in h.best_sentence],
+                    highlights=theirs,
+                    best_sentence=Highlight(start=h.best_sentence[0][0], end=h.best_sentence[0][1])
+                    if h.best_sentence
+                    else None,
                 )
             )
         return out

@@ -52,7 +52,8 @@ class KbMatch(_Record):
     score: float  # fused hybrid score
     confidence: float = Field(ge=0.0, le=1.0)
     source: str  # document path relative to the project, with "#anchor" of the section
-    highlights: list[Highlight] = Field(default_factory=list)  # best sentence/words in text
+    highlights: list[Highlight] = Field(default_factory=list)  # words shared with the message
+    best_sentence: Highlight | None = None  # the sentence of ``text`` that answers best
 
 
 class DecisionKind(StrEnum):
