@@ -143,6 +143,7 @@ def main() -> None:
     st.add_argument("--select-dev", type=Path, default=None, help="dev half for selection")
     st.add_argument("--unlabelled", type=Path, default=None, help="extra unlabelled messages")
     st.add_argument("--layers", type=int, default=None)
+    st.add_argument("--layer-choice", default="importance", choices=["importance", "even"])
     st.add_argument("--prune-ffn", type=float, default=None, help="fraction of FFN removed")
     st.add_argument("--prune-heads", type=float, default=None, help="fraction of heads removed")
     st.add_argument("--vocab-reserve", type=int, default=None)
@@ -261,6 +262,7 @@ def student_setup(
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     common: dict[str, Any] = dict(
         layers=args.layers,
+        layer_choice=args.layer_choice,
         ffn_keep=1.0 - args.prune_ffn if args.prune_ffn else None,
         heads_keep=1.0 - args.prune_heads if args.prune_heads else None,
         vocab_reserve=args.vocab_reserve,

@@ -91,6 +91,29 @@ def test_the_least_important_units_matter_least(loaded: tuple[Any, Any]) -> None
     assert change(imp, heads_keep=1) < change(flipped, heads_keep=1)
 
 
+def test_layers_chosen_by_importance_stay_closest_to_the_model(loaded: tuple[Any, Any]) -> None:
+    from aimass.compress.prune import choose_layers, layer_importance
+    from aimass.compress.student import build_student
+
+    model, enc = loaded
+    assert choose_layers(model, enc, TEXTS, 2) == [0, 1]
+    chosen = choose_layers(model, enc, TEXTS, 1)
+    other = [1 - chosen[0]]
+    scores = layer_importance(model, enc, TEXTS)
+    assert scores[other[0]] <= scores[chosen[0]]  # the one dropped changes the outputs least
+    ref = _outputs(model, enc)
+
+    def change(keep: list[int]) -> float:
+        got = _outputs(build_student(model, layers=keep)[0], enc)
+        return float((1 - (got["embedding"] * ref["embedding"]).sum(1)).mean())
+
+    assert change(chosen) <= change(other)
+    student, rep = build_student(
+        model, layers=1, layer_choice="importance", calibration=(TEXTS, LABELS), enc=enc
+    )
+    assert rep.importance["layers_kept"] == chosen and len(student.encoder.encoder.layer) == 1
+
+
 def test_pruned_student_exports_with_parity_and_serves(
     torch_artifact: Path, dev_file: Path, tmp_path: Path
 ) -> None:

@@ -31,6 +31,9 @@ def compress(
     layers: int | None = typer.Option(
         None, help="Student: keep this many encoder layers (evenly spaced, from the model)."
     ),
+    layer_choice: str = typer.Option(
+        "importance", help="Which layers a student keeps: importance (measured) or even."
+    ),
     prune_ffn: float | None = typer.Option(
         None, help="Remove this fraction of FFN neurons per layer, least important first."
     ),
@@ -78,6 +81,7 @@ def compress(
         teachers=[t.strip() for t in teachers.split(",") if t.strip()],
         teacher_weights=teacher_weights,
         epochs=distill_epochs,
+        layer_choice=layer_choice,
         progress=say,
     )
     report = run_chain(

@@ -230,14 +230,21 @@ def _served(model: Any, enc: TextEncoder, texts: list[str], bs: int) -> dict[str
 
 @torch.no_grad()
 def layer_importance(
-    model: Any, enc: TextEncoder, texts: list[str], *, batch_size: int = 16
+    model: Any,
+    enc: TextEncoder,
+    texts: list[str],
+    *,
+    batch_size: int = 16,
+    reference: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """For each layer, how much the served outputs change when it is skipped: mean
-    (1 - cosine) of the pooled vectors plus the mean KL of the intent distribution."""
+    (1 - cosine) of the pooled vectors plus the mean KL of the intent distribution, against
+    ``reference`` outputs (``served_outputs`` of another model: the teacher) or the
+    model's own."""
     blocks = encoder_layers(model)
     was_training = model.training
     model.eval()
-    ref = _served(model, enc, texts, batch_size)
+    ref = reference if reference is not None else _served(model, enc, texts, batch_size)
     scores = np.zeros(len(blocks))
     try:
         for i in range(len(blocks)):
@@ -252,6 +259,41 @@ def layer_importance(
         model.encoder.encoder.layer = blocks
         model.train(was_training)
     return scores
+
+
+def served_outputs(model: Any, enc: TextEncoder, texts: list[str], bs: int = 16) -> dict[str, Any]:
+    """Normalised pooled vectors and intent log-probabilities (what layer importance
+    compares), with the model in eval mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        return _served(model, enc, texts, bs)
+    finally:
+        model.train(was_training)
+
+
+def choose_layers(model: Any, enc: TextEncoder, texts: Sequence[str], keep: int) -> list[int]:
+    """``keep`` layer indices chosen greedily: drop the layer whose removal changes the
+    outputs least (against the full model's), measure again without it, repeat. Layers of
+    a fine-tuned encoder differ a lot in what they carry (in e5 the first and the last
+    three matter most), which evenly spaced choices ignore."""
+    blocks = encoder_layers(model)
+    if keep < 1 or keep > len(blocks):
+        raise TrainingError(
+            f"a student cannot keep {keep} of {len(blocks)} layers",
+            code="AM529",
+            hint=f"choose --layers between 1 and {len(blocks)}",
+        )
+    texts = list(texts)
+    reference = served_outputs(model, enc, texts)
+    work = copy.deepcopy(model)
+    kept = list(range(len(blocks)))
+    while len(kept) > keep:
+        scores = layer_importance(work, enc, texts, reference=reference)
+        worst = int(np.argmin(scores))
+        drop_layers(work, [i for i in range(len(kept)) if i != worst])
+        del kept[worst]
+    return kept
 
 
 # ------------------------------------------------------------------ physical removal

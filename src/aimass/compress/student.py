@@ -46,6 +46,7 @@ from aimass.compress.distill import (
 from aimass.compress.prune import (
     Importance,
     PruneReport,
+    choose_layers,
     drop_layers,
     encoder_layers,
     measure_importance,
@@ -79,16 +80,26 @@ def build_student(
     calibration: tuple[list[str], list[str] | None] | None = None,
     enc: Any = None,
     importance: Importance | None = None,
+    layer_choice: str = "even",
 ) -> tuple[Any, PruneReport]:
     """A smaller copy of ``teacher`` (which is left untouched). ``layers``: how many to keep
     (evenly spaced) or which; ``ffn_keep`` / ``heads_keep``: fraction or count of FFN
     neurons / heads kept per layer, chosen by importance on the ``calibration`` texts
-    (and labels) with ``enc``."""
+    (and labels) with ``enc``. ``layer_choice``: ``"even"`` (evenly spaced, first and
+    last kept) or ``"importance"`` (greedy by measured output change on the calibration
+    texts, :func:`~aimass.compress.prune.choose_layers`)."""
     student = copy.deepcopy(teacher)
     blocks = encoder_layers(student)
     rep = PruneReport(params_before=n_params(student))
     if layers is not None:
-        keep = pick_layers(len(blocks), layers) if isinstance(layers, int) else list(layers)
+        if not isinstance(layers, int):
+            keep = list(layers)
+        elif layer_choice == "importance" and calibration is not None and enc is not None:
+            pick_layers(len(blocks), layers)  # the same AM529 for an impossible count
+            keep = choose_layers(teacher, enc, calibration[0][:128], layers)
+        else:
+            keep = pick_layers(len(blocks), layers)
+        rep.importance["layers_kept"] = keep
         rep.removed_layers = [i for i in range(len(blocks)) if i not in keep]
         drop_layers(student, keep)
     if ffn_keep is not None or heads_keep is not None:
@@ -107,7 +118,7 @@ def build_student(
         )
         rep.heads_before, rep.heads_after = sub.heads_before, sub.heads_after
         rep.ffn_before, rep.ffn_after = sub.ffn_before, sub.ffn_after
-        rep.importance = sub.importance
+        rep.importance = {**rep.importance, **sub.importance}
     blocks = encoder_layers(student)
     rep.heads_after = rep.heads_after or [
         int(b.attention.self.query.out_features // b.attention.self.attention_head_size)
@@ -221,6 +232,7 @@ class StudentStage:
     ffn_keep: float | int | None = None
     heads_keep: float | int | None = None
     vocab_reserve: int | None = None
+    layer_choice: str = "importance"  # or "even"
     expert_teachers: Sequence[str] = ()
     teacher_weights: dict[str, float] | None = None
     config: DistillConfig = field(default_factory=DistillConfig)
@@ -253,6 +265,7 @@ class StudentStage:
             heads_keep=self.heads_keep,
             calibration=cal_texts,
             enc=enc,
+            layer_choice=self.layer_choice,
         )
         s_enc = enc
         vocab: dict[str, int] = {}
@@ -286,6 +299,7 @@ class StudentStage:
         )
         self.report = {
             "layers_removed": rep.removed_layers,
+            "layer_choice": self.layer_choice if self.layers is not None else None,
             "heads": rep.heads_after,
             "ffn": rep.ffn_after,
             "params_before": rep.params_before,
@@ -429,6 +443,7 @@ def stages_from_options(
     teachers: Sequence[str] = (),
     teacher_weights: str | None = None,
     epochs: float = 4.0,
+    layer_choice: str = "importance",
     cache_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Any]:
@@ -442,6 +457,10 @@ def stages_from_options(
     )
     if not wanted:
         return []
+    if layer_choice not in ("importance", "even"):
+        raise TrainingError(
+            f"--layer-choice {layer_choice!r} is neither 'importance' nor 'even'", code="AM529"
+        )
     for name, frac in (("--prune-ffn", prune_ffn), ("--prune-heads", prune_heads)):
         if frac is not None and not 0.0 <= frac < 1.0:
             raise TrainingError(
@@ -478,6 +497,7 @@ def stages_from_options(
         ffn_keep=1.0 - prune_ffn if prune_ffn else None,
         heads_keep=1.0 - prune_heads if prune_heads else None,
         vocab_reserve=vocab_reserve,
+        layer_choice=layer_choice,
         expert_teachers=list(teachers),
         teacher_weights=parse_weights(teacher_weights),
         config=DistillConfig(epochs=epochs),
