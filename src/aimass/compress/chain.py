@@ -327,17 +327,13 @@ def _eval_set(runtime: dict[str, Any], dev: Path | None) -> EvalSet:
 
 def _predictions(pred: Any, ev: EvalSet) -> dict[str, Any]:
     from aimass.config.project import Thresholds
-    from aimass.runtime.scope import classify, oos_threshold
+    from aimass.runtime.scope import decide_texts
 
     out: dict[str, Any] = {}
     if pred.has("intent"):
-        thr = oos_threshold(
-            pred.files.calibration,
-            Thresholds.model_validate(pred.files.runtime.get("thresholds", {})),
-        )
-        decided = [
-            classify(p, pred.intent_labels, thr) for p in pred.intent_probabilities(ev.texts)
-        ]
+        # the runtime's own out-of-scope rule, so a candidate is judged as it will be served
+        thresholds = Thresholds.model_validate(pred.files.runtime.get("thresholds", {}))
+        _, _, decided = decide_texts(pred, ev.texts, thresholds)
         out["intent"] = [d[0] for d in decided]
         out["intent_conf"] = [d[1] for d in decided]
     if pred.has("profile"):

@@ -95,7 +95,7 @@ def bench_intent(
     model_out: Path | None = None,
 ) -> dict[str, Any]:
     from aimass.config.project import Thresholds
-    from aimass.runtime.scope import OOS, classify, oos_threshold
+    from aimass.runtime.scope import OOS, decide_texts, oos_threshold
     from aimass.training.data import IntentData, TaskData, intent_groups
     from aimass.training.trainer import train as train_model
 
@@ -113,23 +113,25 @@ def bench_intent(
     )
     predictor, path, tmp = _save_and_load(result, config, model_out, {})
     # A data set without out-of-scope examples (BANKING77, SMP2017) is scored as closed-set:
-    # no confidence floor turns an in-scope prediction into "oos". With them (CLINC150) the
-    # threshold fitted on dev is used, as the service would.
+    # no floor turns an in-scope prediction into "oos". With them (CLINC150) the out-of-scope
+    # rule fitted on dev (confidence + distance to the intents' prototypes) decides, exactly
+    # as the runtime's scope.decide does in the service.
     has_oos = any(e.label == OOS for e in tr + dv)
-    threshold = oos_threshold(predictor.files.calibration, Thresholds(oos=0.3 if has_oos else 0.0))
+    thresholds = Thresholds(oos=0.3 if has_oos else 0.0)
+    threshold = oos_threshold(predictor.files.calibration, thresholds)
     texts = [e.text for e in te]
-    probs = predictor.intent_probabilities(texts)
-    decided = [classify(p, predictor.intent_labels, threshold) for p in probs]
+    _, _, decided = decide_texts(predictor, texts, thresholds)
     metrics = intent_metrics(
         [e.label for e in te], [d[0] for d in decided], [d[1] for d in decided]
     )
     metrics.update(
         train_seconds=round(result.train_seconds, 1),
         model_mb=_dir_mb(path),
-        latency_ms_p50=_latency_p50(lambda t: predictor.intent_probabilities([t]), texts),
+        latency_ms_p50=_latency_p50(lambda t: decide_texts(predictor, [t], thresholds), texts),
         oos_threshold=threshold,
         dev=result.metrics,
-        calibration=result.calibration,
+        # the out-of-scope rule's prototypes and the explanation bank are data, not a result
+        calibration={k: v for k, v in result.calibration.items() if k not in ("scope", "examples")},
         epochs_run=result.epochs_run,
         config=config.model_dump(),
     )

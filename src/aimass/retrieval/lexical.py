@@ -60,6 +60,9 @@ class LexicalIndex:
             return
         import bm25s
 
+        # bm25s sets its logger to DEBUG on import and logs every index build: one line per
+        # FAQ edit is noise in a service's log (and garbles a CLI's --json output)
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         # an empty list keeps the slot (positions stay aligned) and matches nothing
         corpus = [t if t else [] for t in self._tokens]
         bm25 = bm25s.BM25(k1=self.k1, b=self.b)
