@@ -47,3 +47,15 @@ def test_demo_bot_answers_sensibly(tmp_path: Path) -> None:
     # unseen paraphrases, in both languages
     assert bot.respond("东西坏了能退吗").intent.name in {"return_item", "damaged_item"}  # type: ignore[union-attr]
     assert bot.respond("can I pay in instalments with huabei").faqs[0].faq_id.startswith("payment")
+
+    # hybrid retrieval on Chinese paraphrases, traditional characters and full-width text
+    for query, faq_id in [
+        ("请问退款几天能到账", "refund-timeline"),
+        ("退款幾天能到賬", "refund-timeline"),
+        ("满９９元包邮吗", "shipping-fee"),
+        ("衣服尺碼不合適可以換嗎", "exchange-policy"),
+    ]:
+        assert bot.search_faqs(query)[0].faq_id == faq_id, query
+    kb = bot.search_kb("花呗分期手續費怎麼算")[0]
+    assert kb.source == "kb/payments-and-instalments.md#花呗分期手续费"
+    assert kb.best_sentence is not None
