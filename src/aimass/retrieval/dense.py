@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 ANN_THRESHOLD = 20_000
+_BLOCK = 32_768
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,12 @@ class DenseIndex:
         if self._vectors is None:
             return np.zeros((len(q), 0), dtype=np.float32)
         if self._scales is not None:
-            sim = (q @ self._vectors.T.astype(np.float32)) * self._scales[:, 0][None, :]
+            # int8 rows are widened a block at a time: memory stays bounded at any size
+            sim = np.empty((len(q), len(self._vectors)), dtype=np.float32)
+            for start in range(0, len(self._vectors), _BLOCK):
+                block = self._vectors[start : start + _BLOCK].astype(np.float32)
+                sim[:, start : start + _BLOCK] = q @ block.T
+            sim *= self._scales[:, 0][None, :]
         else:
             sim = q @ self._vectors.T
         sim = sim.astype(np.float32)
