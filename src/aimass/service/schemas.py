@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from aimass.schemas import Decision, FaqMatch, IntentScore, KbMatch, TagScore
+
+
+def _utc(value: datetime) -> datetime:
+    """Storage keeps UTC; SQLite hands it back without an offset. The API always says so
+    (RFC 3339 requires the offset, and the published schema says date-time)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
 
 Id = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@\-]+$")
 
@@ -78,8 +87,8 @@ class ProfileOut(BaseModel):
     user_id: str
     tags: list[TagCount]
     turns: int
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: Timestamp
+    last_seen: Timestamp
 
 
 class Forgotten(BaseModel):
@@ -106,9 +115,9 @@ class HandoffOut(BaseModel):
     status: str
     claimed_by: str | None
     outcome: str | None
-    created_at: datetime
-    claimed_at: datetime | None
-    resolved_at: datetime | None
+    created_at: Timestamp
+    claimed_at: Timestamp | None
+    resolved_at: Timestamp | None
 
 
 class TurnRecord(BaseModel):
@@ -131,14 +140,14 @@ class TurnRecord(BaseModel):
     tags: list[str]
     model_version: str
     latency_ms: float
-    created_at: datetime
+    created_at: Timestamp
 
 
 class MessageOut(BaseModel):
     id: int
     role: str
     text: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class FeedbackOut(BaseModel):
@@ -151,7 +160,7 @@ class FeedbackOut(BaseModel):
     corrected_faq_id: str | None
     comment: str | None
     actor: str | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class ConversationOut(BaseModel):
@@ -160,8 +169,8 @@ class ConversationOut(BaseModel):
     language: str | None
     status: str
     turns: int
-    started_at: datetime
-    updated_at: datetime
+    started_at: Timestamp
+    updated_at: Timestamp
 
 
 class ConversationDetail(ConversationOut):
@@ -184,7 +193,7 @@ class ReviewOut(BaseModel):
     status: str
     label_intent: str | None
     label_faq_id: str | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class LabelIn(_In):
@@ -240,8 +249,8 @@ class KeyOut(BaseModel):
     id: str
     name: str
     scope: str
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: Timestamp
+    last_used_at: Timestamp | None
     revoked: bool
 
 
@@ -251,7 +260,7 @@ class KeyCreated(KeyOut):
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: Timestamp
     actor: str | None
     action: str
     target: str | None
