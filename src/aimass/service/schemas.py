@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from aimass.schemas import Decision, FaqMatch, IntentScore, KbMatch, TagScore
@@ -17,6 +18,11 @@ def _utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
+
+#: the largest row id the databases store (a signed 64-bit integer): a larger id is refused
+#: as invalid input (422) instead of overflowing the database driver (500)
+MAX_ID = 2**63 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 Id = Field(default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@\-]+$")
 
@@ -65,7 +71,7 @@ class IntentOut(BaseModel):
 
 
 class FeedbackIn(_In):
-    turn_id: int | None = Field(default=None, ge=1)
+    turn_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     session_id: str | None = Id
     kind: Literal["thumbs", "resolved", "handoff", "correction"]
     value: str | None = Field(default=None, max_length=64)

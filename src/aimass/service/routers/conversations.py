@@ -8,12 +8,14 @@ from fastapi import APIRouter, Query, Request
 
 from aimass.service.routers import ERRORS, ctx_of
 from aimass.service.schemas import (
+    MAX_ID,
     AgentMessageIn,
     ConversationDetail,
     ConversationOut,
     LabelIn,
     MessageOut,
     ReviewOut,
+    RowId,
 )
 from aimass.service.security import AGENT, CLIENT, Principal
 
@@ -24,7 +26,7 @@ router = APIRouter(tags=["conversations"], responses=ERRORS)
 def list_conversations(
     request: Request,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_ID),
     user_id: str | None = Query(None, max_length=128),
     who: Principal = AGENT,
 ) -> Any:
@@ -51,7 +53,7 @@ def agent_reply(
 def agent_messages(
     session_id: str,
     request: Request,
-    after: int = Query(0, ge=0, description="only messages with a larger id"),
+    after: int = Query(0, ge=0, le=MAX_ID, description="only messages with a larger id"),
     who: Principal = CLIENT,
 ) -> Any:
     """What human agents wrote in this conversation (the widget polls it after a hand-off)."""
@@ -69,7 +71,7 @@ def review_queue(
 
 
 @router.post("/review/{item_id}/label", response_model=ReviewOut)
-def label(item_id: int, body: LabelIn, request: Request, who: Principal = AGENT) -> Any:
+def label(item_id: RowId, body: LabelIn, request: Request, who: Principal = AGENT) -> Any:
     return ctx_of(request).store.label_review(
         item_id, intent=body.intent, faq_id=body.faq_id, actor=who.key_id
     )

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 
 from aimass.service.routers import ERRORS, ctx_of
-from aimass.service.schemas import HandoffIn, HandoffOut, ResolveIn
+from aimass.service.schemas import HandoffIn, HandoffOut, ResolveIn, RowId
 from aimass.service.security import AGENT, CLIENT, Principal
 
 router = APIRouter(tags=["handoffs"], responses=ERRORS)
@@ -30,13 +30,13 @@ def list_handoffs(
 
 
 @router.post("/handoffs/{handoff_id}/claim", response_model=HandoffOut)
-def claim(handoff_id: int, request: Request, who: Principal = AGENT) -> Any:
+def claim(handoff_id: RowId, request: Request, who: Principal = AGENT) -> Any:
     return ctx_of(request).store.claim_handoff(handoff_id, who.key_id)
 
 
 @router.post("/handoffs/{handoff_id}/resolve", response_model=HandoffOut)
 def resolve(
-    handoff_id: int,
+    handoff_id: RowId,
     request: Request,
     body: ResolveIn | None = None,
     who: Principal = AGENT,
