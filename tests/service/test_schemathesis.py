@@ -52,7 +52,7 @@ def test_generated_requests_get_no_server_error_and_match_the_spec(api_schema: A
         @settings(
             max_examples=8,
             deadline=None,
-            derandomize=True,  # the same requests in every CI run; explore with --hypothesis-seed
+            derandomize=True,  # the same requests in every CI run (set False to explore)
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
