@@ -11,18 +11,9 @@ from typing import Any
 
 import pytest
 
-from modelkit import FAQ_BANK, INTENT_ROWS, PROFILE_ROWS, tiny_config
+from modelkit import FAQ_BANK, HANDOFF_ROWS, INTENT_ROWS, OOS_ROWS, PROFILE_ROWS, tiny_config
 
-OOS_ROWS = [
-    ("what's the weather on Mars", "oos"),
-    ("tell me a joke", "oos"),
-    ("今天股市怎么样", "oos"),
-]
-ROWS = (
-    INTENT_ROWS
-    + OOS_ROWS
-    + [("转人工", "human_agent"), ("I want to talk to a person", "human_agent")]
-)
+ROWS = INTENT_ROWS + OOS_ROWS + HANDOFF_ROWS
 RUNTIME: dict[str, Any] = {
     "intents": {
         "return_item": {"responses": {"zh": "请在订单页申请退货。", "en": "Request a return."}},

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from aimass.config import ProjectConfig
 from aimass.config.project import PROJECT_FILE
-from aimass.data.nodes import LDict, LList, line_in, to_plain
+from aimass.data.nodes import LDict, LList, line_at, line_in, to_plain
 from aimass.data.yamlsrc import read_yaml
 from aimass.errors import Problem
 
@@ -58,7 +58,7 @@ def read_config(root: Path) -> tuple[ProjectConfig | None, LDict | None, list[Pr
 def _problem(error: Any, raw: LDict) -> Problem:
     loc = tuple(error["loc"])
     path = ".".join(str(p) for p in loc) or "(top level)"
-    line = _line(raw, loc)
+    line = line_at(raw, loc)
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _fields_at(loc[:-1])
@@ -83,19 +83,6 @@ def _problem(error: Any, raw: LDict) -> Problem:
         line=line,
         hint=f"write it as a list: [{error.get('input')}]" if as_list else None,
     )
-
-
-def _line(raw: Any, loc: tuple[Any, ...]) -> int | None:
-    line = getattr(raw, "line", None)
-    node = raw
-    for part in loc:
-        in_dict = isinstance(node, LDict) and part in node
-        in_list = isinstance(node, LList) and isinstance(part, int) and 0 <= part < len(node)
-        if not (in_dict or in_list):
-            break
-        line = line_in(node, part, line)
-        node = node[part]
-    return line
 
 
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:

@@ -80,3 +80,17 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, list):
         return [to_plain(v) for v in value]
     return value
+
+
+def line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest node along ``loc`` (a pydantic error location) that exists."""
+    line = getattr(raw, "line", None)
+    node = raw
+    for part in loc:
+        in_dict = isinstance(node, LDict) and part in node
+        in_list = isinstance(node, LList) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
+            break
+        line = line_in(node, part, line)
+        node = node[part]
+    return line

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from aimass.data.encoding import read_text
-from aimass.data.nodes import LDict, LList, line_in, to_plain
+from aimass.data.nodes import LDict, LList, line_at, to_plain
 from aimass.data.yamlsrc import read_yaml
 from aimass.errors import Problem, Severity, ValidationFailed
 from aimass.policy.config import (
@@ -159,19 +159,6 @@ def _strip_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
             continue
         out.append(part)
     return tuple(out)
-
-
-def line_at(raw: Any, loc: tuple[Any, ...]) -> int | None:
-    line = getattr(raw, "line", None)
-    node = raw
-    for part in loc:
-        in_dict = isinstance(node, LDict) and part in node
-        in_list = isinstance(node, LList) and isinstance(part, int) and 0 <= part < len(node)
-        if not (in_dict or in_list):
-            break
-        line = line_in(node, part, line)
-        node = node[part]
-    return line
 
 
 def _fields_at(raw: LDict, loc: tuple[Any, ...]) -> list[str]:

@@ -31,12 +31,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aimass.config.project import Replies, Thresholds
-from aimass.data.nodes import LDict, to_plain
+from aimass.data.nodes import LDict, line_at, to_plain
 from aimass.data.yamlsrc import read_yaml
 from aimass.errors import Problem, ValidationFailed
 from aimass.policy.config import BlockedRule, EscalateRule, PinnedRule, PolicyConfig
 from aimass.policy.engine import Policy, Turn
-from aimass.policy.load import line_at
 from aimass.policy.session import InMemorySessionStore, SessionState
 from aimass.runtime.decide import decide
 from aimass.schemas import Decision, DecisionKind, Response, TagScore

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from aimass.schemas import Decision, FaqMatch, IntentScore, KbMatch, TagScore
+from aimass.schemas import Decision, FaqMatch, IntentScore, KbMatch, Response, TagScore
 
 
 def _utc(value: datetime) -> datetime:
@@ -56,6 +56,35 @@ class TurnOut(BaseModel):
     model_version: str
     latency_ms: float
     handoff_id: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        r: Response,
+        *,
+        turn_id: int,
+        session_id: str,
+        user_id: str | None,
+        handoff_id: int | None = None,
+    ) -> TurnOut:
+        """The API's view of one runtime response."""
+        return cls(
+            turn_id=turn_id,
+            session_id=session_id,
+            user_id=user_id,
+            reply=r.decision.reply,
+            decision=r.decision,
+            intent=r.intent,
+            intents=r.intents,
+            tags=r.tags,
+            faqs=r.faqs,
+            kb=r.kb,
+            out_of_scope=r.out_of_scope,
+            language=r.language,
+            model_version=r.model_version,
+            latency_ms=r.latency_ms,
+            handoff_id=handoff_id,
+        )
 
 
 class IntentIn(_In):

@@ -203,22 +203,7 @@ async def try_question(body: TryIn, request: Request, who: Principal = ADMIN) ->
     """ "Test this question": what the bot would answer and why, without storing anything."""
     ctx = ctx_of(request)
     r = await ctx.batcher.submit(check_text(request, body.message))
-    return TurnOut(
-        turn_id=0,
-        session_id="",
-        user_id=None,
-        reply=r.decision.reply,
-        decision=r.decision,
-        intent=r.intent,
-        intents=r.intents,
-        tags=r.tags,
-        faqs=r.faqs,
-        kb=list(getattr(r, "kb", []) or []),
-        out_of_scope=r.out_of_scope,
-        language=r.language,
-        model_version=r.model_version,
-        latency_ms=r.latency_ms,
-    )
+    return TurnOut.of(r, turn_id=0, session_id="", user_id=None)
 
 
 # ---------------------------------------------------------------------- keys, audit, dashboard

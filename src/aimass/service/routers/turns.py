@@ -29,20 +29,10 @@ async def turn(body: TurnIn, request: Request, who: Principal = CLIENT) -> TurnO
         review_below=ctx.settings.review_below,
     )
     ctx.metrics.decisions.labels(r.decision.kind.value).inc()
-    return TurnOut(
+    return TurnOut.of(
+        r,
         turn_id=ids["turn_id"],
         session_id=session_id,
         user_id=body.user_id,
-        reply=r.decision.reply,
-        decision=r.decision,
-        intent=r.intent,
-        intents=r.intents,
-        tags=r.tags,
-        faqs=r.faqs,
-        kb=list(getattr(r, "kb", []) or []),
-        out_of_scope=r.out_of_scope,
-        language=r.language,
-        model_version=r.model_version,
-        latency_ms=r.latency_ms,
         handoff_id=ids["handoff_id"],
     )
