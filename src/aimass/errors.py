@@ -141,11 +141,18 @@ CODES: dict[str, str] = {
     "AM585": "there are no logged turns to learn from or evaluate on",
     "AM586": "a logged propensity is outside (0, 1]",
     "AM587": "the off-policy estimator is unknown (ips, snips or dr)",
+    "AM588": "aimass learn has nothing to learn from, or options that do not go together",
     "AM590": "the simulator has no queries or no candidates for some query",
     "AM591": "a simulator setting is invalid (noise, delay, feedback rate, type shares)",
     "AM592": "a feedback export line is not a valid logged turn",
     "AM593": "the feedback database cannot be read",
     "AM594": "aimass learn has no artifact to write the policy beside",
+    # AM595-AM599: adding intents to a trained model (aimass.training.incremental)
+    "AM595": "the new intents' examples are missing, too few (at least 5 each) or named 'oos'",
+    "AM596": "the model has no intent head to add intents to",
+    "AM597": "adding intents needs the old intents' examples to rehearse (--data)",
+    "AM598": "a dev label is neither in the model nor among the new intents",
+    "AM599": "the encoder's layers cannot be unfrozen (use --train-layers 0)",
     # AM7xx: retrieval. AM70x-AM71x indexes, AM72x-AM73x knowledge-base ingestion,
     #        AM74x text layer (reserved)
     "AM720": "a knowledge-base document has no text",

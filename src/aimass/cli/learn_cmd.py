@@ -17,11 +17,46 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def learn(
     model: Path = typer.Argument(..., help="Trained artifact or bot project folder."),
-    feedback: str = typer.Option(
-        ...,
+    feedback: str | None = typer.Option(
+        None,
         "--feedback",
         "-f",
         help="The service database (SQLite path or URL) or a .jsonl export of logged turns.",
+    ),
+    add_intents: bool = typer.Option(
+        False,
+        "--add-intents",
+        help="Add intents (or examples) to the model by incremental training, not from scratch.",
+    ),
+    examples: Path | None = typer.Option(
+        None,
+        "--examples",
+        help="With --add-intents: JSONL of {text, label} rows to add (default: the project's "
+        "intents the model does not know yet).",
+    ),
+    data_from: Path | None = typer.Option(
+        None,
+        "--data",
+        help="With --add-intents: the project or intent JSONL the model learned from, "
+        "replayed so it does not forget (default: MODEL when it is a project).",
+    ),
+    dev: Path | None = typer.Option(
+        None,
+        "--dev",
+        help="With --add-intents: labelled dev JSONL to calibrate and judge on "
+        "(default: a few examples of each intent held out).",
+    ),
+    max_drop: float = typer.Option(
+        1.0, "--max-drop", help="With --add-intents: most points the old intents may lose."
+    ),
+    train_layers: int = typer.Option(
+        0,
+        "--train-layers",
+        help="With --add-intents: encoder layers to train too (0: the head only, every "
+        "other task stays exactly as it was).",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="With --add-intents: write the updated model here, not in place."
     ),
     policy: Path | None = typer.Option(
         None, "--policy", help="Policy file (default: bandit-policy.json beside the artifact)."
@@ -66,12 +101,40 @@ def learn(
     sure about (close top intents or FAQs, retrieval legs or the learned policy disagreeing)
     and --export-labels writes agents' labels as training-data JSONL for review.
 
+    With --add-intents, a new intent (about 20 examples) joins the trained model in minutes:
+    the intent head grows, trains on the new examples plus a replay of the old intents with
+    distillation from the current model, is recalibrated, and replaces the current model only
+    when the old intents lose at most --max-drop points on dev. Add the intent to the project
+    and run `aimass learn PROJECT --add-intents`, or give the rows with --examples (e.g. the
+    labels written by --export-labels).
+
     Not done yet: the service does not apply the policy when answering, nor log exploration
     propensities (turns read from its database count as propensity 1, so promotion from
-    them is rare); exported labels are not merged into the project nor retrained on
-    automatically; adding an intent incrementally is not here.
+    them is rare).
     """
     setup_logging(verbose)
+    if add_intents:
+        _add_intents(
+            model, examples, data_from, dev, out, max_drop, train_layers, seed, dry_run, as_json
+        )
+        if feedback is None:
+            return
+    elif examples or data_from or dev or out:
+        from aimass.errors import TrainingError
+
+        raise TrainingError(
+            "--examples, --data, --dev and --out belong to --add-intents",
+            code="AM588",
+            hint="add --add-intents, or drop them",
+        )
+    if feedback is None:
+        from aimass.errors import TrainingError
+
+        raise TrainingError(
+            "nothing to learn from: give --feedback, or --add-intents",
+            code="AM588",
+            hint="aimass learn MODEL --feedback DB, or aimass learn PROJECT --add-intents",
+        )
     from aimass.errors import TrainingError
     from aimass.learning.cycle import POLICY_FILE, learn_cycle
     from aimass.learning.feedback import read_feedback
@@ -139,6 +202,73 @@ def learn(
         )
     verdict = "promoted ->" if report["promoted"] else "not promoted:"
     typer.echo(f"{verdict} {report['policy'] if report['promoted'] else report['reason']}")
+
+
+def _add_intents(
+    model: Path,
+    examples: Path | None,
+    data: Path | None,
+    dev: Path | None,
+    out: Path | None,
+    max_drop: float,
+    train_layers: int,
+    seed: int,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    from aimass.errors import TrainingError
+    from aimass.evaluation.benchdata import read_intent
+    from aimass.model.artifact import read_artifact
+    from aimass.training.data import IntentData
+    from aimass.training.incremental import IncrementalConfig, intent_sources, update_artifact
+
+    art = artifact_path(model)
+    if not (art / "aimass-artifact.json").is_file():
+        raise TrainingError(
+            f"no trained artifact at {model}",
+            code="AM594",
+            hint="train first (aimass train); incremental training extends a trained model",
+        )
+    if train_layers < 0 or max_drop < 0:
+        raise TrainingError("--train-layers and --max-drop cannot be negative", code="AM580")
+    known = list(read_artifact(art).labels.get("intents", []))
+    new, rehearsal, project = intent_sources(model, data, examples, known)
+    dev_data = None
+    if dev is not None:
+        rows = read_intent(dev)
+        dev_data = IntentData([r.text for r in rows], [r.label for r in rows])
+    report = update_artifact(
+        art,
+        new,
+        rehearsal,
+        dev=dev_data,
+        out=out,
+        project=project,
+        max_drop=max_drop,
+        config=IncrementalConfig(train_layers=train_layers, seed=seed),
+        dry_run=dry_run,
+    )
+    if as_json:
+        typer.echo(json.dumps(report, indent=1, ensure_ascii=False))
+        return
+    names = ", ".join(report["new_intents"]) or "(none: more examples of known intents)"
+    typer.echo(
+        f"intents added: {names} from {report['new_examples']} examples, "
+        f"{report['rehearsed']} rows trained in {report['seconds']:.0f} s"
+    )
+    before, after = report["old_accuracy_before"], report["old_accuracy_after"]
+    if before is not None and after is not None:
+        typer.echo(
+            f"old intents on dev: {100 * before:.1f} -> {100 * after:.1f} "
+            f"({report['old_n']} examples)"
+        )
+    for name, acc in report["new_accuracy"].items():
+        typer.echo(f"{name} on dev: {100 * acc:.1f} ({report['new_n'][name]} examples)")
+    if report["promoted"]:
+        typer.echo(f"promoted -> {report['artifact']}")
+    else:
+        why = "dry run" if dry_run and report["promote"] else report["reason"]
+        typer.echo(f"not promoted: {why}")
 
 
 def _queue_and_labels(
