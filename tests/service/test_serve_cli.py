@@ -62,6 +62,38 @@ def test_a_busy_port_is_a_coded_error(artifact: Path, tmp_path: Path) -> None:
     assert r.exit_code == 1 and "AM817" in r.output
 
 
+def test_connections_to_the_workers_shared_socket_get_tcp_nodelay() -> None:
+    """``--workers N``: an accepted connection has TCP_NODELAY, or each keep-alive response
+    waits on the client's delayed ACK (uvicorn issue #3149: its own shared socket had proto 0)."""
+    import asyncio
+
+    from aimass.cli.serve_cmd import listening_socket
+
+    async def nodelay_of_one_accepted(sock: socket.socket) -> int:
+        loop = asyncio.get_running_loop()
+        accepted: asyncio.Future[int] = loop.create_future()
+
+        class Record(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                conn = transport.get_extra_info("socket")
+                accepted.set_result(conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        server = await loop.create_server(Record, sock=sock)  # as uvicorn's Server does
+        _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        try:
+            return await asyncio.wait_for(accepted, 10)
+        finally:
+            writer.close()
+            server.close()
+            await server.wait_closed()
+
+    with listening_socket("127.0.0.1", 0) as shared:
+        # as a worker process receives it: multiprocessing rebuilds it from family, type, proto
+        dup = os.dup(shared.fileno())
+        in_worker = socket.socket(shared.family, shared.type, shared.proto, fileno=dup)
+        assert asyncio.run(nodelay_of_one_accepted(in_worker)) != 0
+
+
 @pytest.mark.slow
 def test_demo_service_chats_without_a_key_and_prints_a_console_key(
     artifact: Path, tmp_path: Path

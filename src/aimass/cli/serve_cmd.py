@@ -6,7 +6,10 @@ Heavy imports (uvicorn, FastAPI, SQLAlchemy, torch) happen inside the commands s
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import socket
 from pathlib import Path
 
 import typer
@@ -124,31 +127,66 @@ def start_service(
         f"serving {model} on {base} (docs /docs, widget /widget/, console /console/); Ctrl-C stops",
         bold=True,
     )
-    uvicorn.run(
-        "aimass.service.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info" if verbose else "warning",
+    app = "aimass.service.app:create_app_from_env"
+    log_level = "info" if verbose else "warning"
+    if workers == 1:
+        uvicorn.run(app, factory=True, host=host, port=port, log_level=log_level)
+        return
+    # What uvicorn.run does for workers > 1, but with our own listening socket (see
+    # listening_socket): the supervisor hands it to each worker process.
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        app, factory=True, host=host, port=port, workers=workers, log_level=log_level
+    )
+    with listening_socket(host, port) as sock, contextlib.suppress(KeyboardInterrupt):
+        shown_host = f"[{host}]" if ":" in host else host
+        logging.getLogger("uvicorn.error").info(
+            "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", shown_host, port
+        )
+        Multiprocess(config, sockets=[sock]).run()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the worker processes of ``--workers N`` share, bound (they listen on it).
+
+    Made with ``proto=IPPROTO_TCP``, unlike uvicorn's own (``Config.bind_socket``, proto 0):
+    asyncio's transports set TCP_NODELAY only on sockets whose ``proto`` is IPPROTO_TCP, and
+    ``accept()`` gives a connection the listening socket object's ``proto``, which survives
+    the hand-over to a worker process (multiprocessing rebuilds it from family, type, proto).
+    Without TCP_NODELAY every keep-alive response waited on the client's delayed ACK, about
+    40 ms per request (https://github.com/Kludex/uvicorn/issues/3149). One worker is not
+    affected: there ``loop.create_server`` makes its sockets from getaddrinfo, proto TCP.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise _cannot_listen(host, port) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _cannot_listen(host: str, port: int) -> Exception:
+    from aimass.errors import ServiceError
+
+    return ServiceError(
+        f"cannot listen on {host}:{port} (in use, or not an address of this machine)",
+        code="AM817",
+        hint="pass another --port (or --host)",
     )
 
 
 def _check_port(host: str, port: int) -> None:
-    import socket
-
-    from aimass.errors import ServiceError
-
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
-            raise ServiceError(
-                f"cannot listen on {host}:{port} (in use, or not an address of this machine)",
-                code="AM817",
-                hint="pass another --port (or --host)",
-            ) from None
+            raise _cannot_listen(host, port) from None
 
 
 @keys_app.command("create")
