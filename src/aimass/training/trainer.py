@@ -183,6 +183,7 @@ def train(
     log.info("step 0 (before fine-tuning) dev %s", _short(best_metrics))
     rng = random.Random(config.seed)
     step = 0
+    loop_started = time.time()
     losses: dict[str, list[float]] = {t: [] for t in rows}
     bar = _progress(total_steps, progress and dist.is_main)
     stop = False
@@ -217,6 +218,19 @@ def train(
             scheduler.step()
             step += 1
             losses[batch.task].append(float(loss.detach()))
+            if step == FIT_AFTER_STEPS and config.max_minutes is not None:
+                fitted = _steps_within_budget(
+                    step, time.time() - loop_started, time.time() - started, config
+                )
+                if fitted < total_steps:
+                    log.info(
+                        "the time budget (%.1f min) fits %d of %d steps: the learning-rate "
+                        "schedule is shortened to end within it",
+                        config.max_minutes,
+                        fitted,
+                        total_steps,
+                    )
+                    total_steps = fitted  # the scheduler's lambda reads it: it decays to 0 here
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix({t[:6]: f"{np.mean(v[-20:]):.3f}" for t, v in losses.items() if v})
@@ -296,6 +310,27 @@ def train(
         rank=dist.rank,
         experts=experts,
     )
+
+
+#: steps timed before the schedule is fitted to ``max_minutes``
+FIT_AFTER_STEPS = 30
+#: share of the budget the loop may plan to use (evaluations, calibration and saving follow)
+BUDGET_SHARE = 0.9
+
+
+def _steps_within_budget(
+    step: int, loop_seconds: float, total_seconds: float, config: TrainConfig
+) -> int:
+    """How many steps fit in what is left of ``max_minutes``, from the speed of the first
+    ones (with a margin for the dev evaluations still to come). A run cut off by the clock
+    mid-schedule keeps a high learning rate to the end; fitting the schedule to the budget
+    lets it decay to zero, which is what the selected checkpoint is good for."""
+    assert config.max_minutes is not None
+    per_step = loop_seconds / max(step, 1)
+    left = config.max_minutes * 60 * BUDGET_SHARE - total_seconds
+    # the dev evaluations to come: about 10% more time per step on CPU
+    per_step *= 1.1
+    return max(step + 1, step + int(left / max(per_step, 1e-6)))
 
 
 def fit_calibration(
