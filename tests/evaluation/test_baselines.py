@@ -189,3 +189,21 @@ def test_choose_oos_threshold() -> None:
     assert choose_oos_threshold(conf, pred, ["a", "b", "a", "b"]) == 0.0
     # falling back would cost more than it gains -> no threshold
     assert choose_oos_threshold(conf, ["a", "b", "a", "b"], ["a", "b", "oos", "b"]) <= 0.2 + 1e-9
+
+
+def test_oos_cost_moves_the_threshold_towards_refusing() -> None:
+    """Counting an off-topic message answered as worse than an in-scope one refused moves
+    the threshold up: messages the even trade kept are refused."""
+    from aimass.training.calibrate import choose_oos_threshold as choose
+
+    labels = ["a", "b", "oos"]
+    # top in-scope confidences: two in-scope messages at 0.6, one off-topic at 0.55,
+    # two in-scope at 0.5
+    probs = np.array(
+        [[0.6, 0.3, 0.1], [0.3, 0.6, 0.1], [0.55, 0.35, 0.1], [0.5, 0.4, 0.1], [0.4, 0.5, 0.1]]
+    )
+    gold = ["a", "b", "oos", "a", "b"]
+    even = choose(probs, labels, gold, default=0.0, oos_cost=1.0)
+    costly = choose(probs, labels, gold, default=0.0, oos_cost=3.0)
+    assert even <= 0.5  # refusing the off-topic one would cost two in-scope answers
+    assert 0.55 < costly <= 0.6  # at 3x, it is worth them

@@ -177,7 +177,15 @@ def recalibrate(
         dev_data.matching = _split_matching(MatchingData(bank=dict(faqs)), 0)[1]
     old_t = float(model.heads["intent"].temperature)
     train_data = TaskData(intent=IntentData(list(train[0]), list(train[1]))) if train else None
-    new = fit_calibration(model, enc, dev_data, experts, negatives, train=train_data)
+    new = fit_calibration(
+        model,
+        enc,
+        dev_data,
+        experts,
+        negatives,
+        train=train_data,
+        oos_cost=float(calibration.get("oos_cost", 1.0)),
+    )
     if not new.get("oos_threshold_from_dev") and "oos_threshold" in calibration:
         new["oos_threshold"] = calibration["oos_threshold"]  # keep the project's default
     log.info(

@@ -53,6 +53,11 @@ class TrainConfig(BaseModel):
     dev_fraction: float = Field(default=0.1, gt=0, lt=0.5)
     # A wall-clock budget: training stops (keeping the best checkpoint) when it is spent.
     max_minutes: float | None = Field(default=None, gt=0)
+    # Choosing the out-of-scope thresholds on dev: the cost of answering an off-topic message
+    # relative to refusing an in-scope one. An off-topic question answered confidently wrong
+    # costs a support desk more than a "sorry, I can help with..." fallback; 1 trades the two
+    # errors evenly (plain dev accuracy). Used only when dev has out-of-scope examples.
+    oos_cost: float = Field(default=3.0, gt=0)
     # "auto" trains in bfloat16 autocast where the CPU multiplies bf16 natively (AVX512-BF16,
     # AMX: ~2.4x faster steps) and in fp32 elsewhere; evaluation and serving stay fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"

@@ -83,13 +83,14 @@ def fit_binary_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
 
 
 def choose_oos_threshold(
-    probs: np.ndarray, labels: list[str], gold: list[str], default: float
+    probs: np.ndarray, labels: list[str], gold: list[str], default: float, oos_cost: float = 1.0
 ) -> float:
     """Threshold on the top in-scope probability below which a message is out of scope.
 
     With out-of-scope examples in dev: the threshold that maximises dev accuracy over all
-    examples (in-scope and out-of-scope together), which trades the two errors evenly. With
-    none: the project's default, since dev cannot tell how off-topic messages score.
+    examples, an out-of-scope example counting ``oos_cost`` times (the cost of answering an
+    off-topic message against that of refusing an in-scope one). With none: the project's
+    default, since dev cannot tell how off-topic messages score.
     """
     if OOS not in gold:
         return default
@@ -101,10 +102,11 @@ def choose_oos_threshold(
         probs.argmax(1) == oos_col if oos_col is not None else np.zeros(len(gold), dtype=bool)
     )
     g = np.array(gold)
+    w = np.where(g == OOS, oos_cost, 1.0)
     best_t, best_acc = 0.0, -1.0
     for t in np.unique(np.concatenate([[0.0], np.round(top, 4)])):
         pred = np.where(model_says_oos | (top < t), OOS, arg)
-        acc = float(np.mean(pred == g))
+        acc = float(np.sum(w * (pred == g)))
         if acc > best_acc + 1e-9:
             best_t, best_acc = float(t), acc
     return best_t
@@ -162,12 +164,14 @@ def fit_scope(
     msp_threshold: float,
     *,
     target_recall: float = 0.99,
+    oos_cost: float = 1.0,
 ) -> dict[str, Any]:
     """The combined in-scope score and its threshold, fitted on dev (see runtime/scope.py).
 
     With dev out-of-scope examples: a class-balanced logistic regression of in-scope vs
     out-of-scope on the two standardised signals, then the threshold with the best dev
-    accuracy of the whole rule (plain rule first, as served); "no extra threshold" is a
+    accuracy of the whole rule (plain rule first, as served), an out-of-scope example
+    counting ``oos_cost`` times; "no extra threshold" is a
     candidate, so the rule is never worse on dev than the plain one. Without them: the two
     signals averaged, and the threshold that keeps ``target_recall`` of the in-scope dev
     messages the plain rule keeps.
@@ -195,9 +199,10 @@ def fit_scope(
         weights, bias = lr.coef_[0].astype(np.float64), float(lr.intercept_[0])
     score = z @ weights + bias
     if from_dev:
-        best_t, best_acc = -np.inf, float(np.mean(pred == g))
+        w = np.where(g == OOS, oos_cost, 1.0)
+        best_t, best_acc = -np.inf, float(np.sum(w * (pred == g)))
         for t in np.unique(score[kept]):
-            acc = float(np.mean(np.where(kept & (score < t), OOS, pred) == g))
+            acc = float(np.sum(w * (np.where(kept & (score < t), OOS, pred) == g)))
             if acc > best_acc + 1e-9:
                 best_t, best_acc = float(t), acc
         threshold = best_t
@@ -229,7 +234,11 @@ def fit_scope(
         # JSON has no infinity: a threshold below every score means "no extra rejection".
         "threshold": float(threshold) if np.isfinite(threshold) else -1e9,
         "from_dev": from_dev,
-        "target": "dev accuracy" if from_dev else f"in-scope recall {target_recall}",
+        "target": (
+            f"dev accuracy, out-of-scope examples weighted {oos_cost:g}"
+            if from_dev
+            else f"in-scope recall {target_recall}"
+        ),
         "dev_in_scope_recall": float(np.mean(decided[is_in] != OOS)) if is_in.any() else None,
         "dev_oos_recall": float(np.mean(decided[~is_in] == OOS)) if (~is_in).any() else None,
     }

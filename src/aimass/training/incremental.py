@@ -153,7 +153,13 @@ def add_intents(
     experts = _refit_experts(files, Path(artifact), pool, dev, labels)
     negatives = [t for t, g in zip(pool.texts, pool.labels, strict=True) if g == calibrate.OOS]
     intent_cal = fit_calibration(
-        model, enc, TaskData(intent=dev), experts, negatives, train=TaskData(intent=pool)
+        model,
+        enc,
+        TaskData(intent=dev),
+        experts,
+        negatives,
+        train=TaskData(intent=pool),
+        oos_cost=float(files.calibration.get("oos_cost", 1.0)),
     )
     calibration = {**files.calibration, **intent_cal}
     metrics = dict(files.metrics.get("dev", {}))

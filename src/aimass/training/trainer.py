@@ -287,7 +287,9 @@ def train(
         for t, lab in zip(part.texts, part.labels, strict=True)
         if lab == calibrate.OOS
     ]
-    calibration = fit_calibration(model, enc, dev_data, experts, negatives, train=train_data)
+    calibration = fit_calibration(
+        model, enc, dev_data, experts, negatives, train=train_data, oos_cost=config.oos_cost
+    )
     final = best_metrics
     model.to("cpu")
     distributed.cleanup(dist)
@@ -341,6 +343,7 @@ def fit_calibration(
     negatives: list[str] = (),  # type: ignore[assignment]
     *,
     train: TaskData | None = None,
+    oos_cost: float = 1.0,
 ) -> dict[str, Any]:
     """Temperatures, the intent experts' weights, the out-of-scope threshold and the FAQ
     confidence map, all fitted on dev; with ``train``, also the combined out-of-scope score
@@ -363,11 +366,17 @@ def fit_calibration(
         cal["intent_temperature"] = t
         cal["expert_weights"] = dict(zip(expert_logits, weights, strict=True))
         cal["oos_threshold"] = calibrate.choose_oos_threshold(
-            probs, head.labels, dev.intent.labels, default=0.0
+            probs, head.labels, dev.intent.labels, default=0.0, oos_cost=oos_cost
         )
         cal["oos_threshold_from_dev"] = calibrate.OOS in dev.intent.labels
+        if cal["oos_threshold_from_dev"]:
+            cal["oos_cost"] = oos_cost  # a refit (student, new intents) uses the same cost
         if train is not None and train.intent and train.intent.texts:
-            cal.update(_fit_scope(model, enc, train, dev, probs, head.labels, cal["oos_threshold"]))
+            cal.update(
+                _fit_scope(
+                    model, enc, train, dev, probs, head.labels, cal["oos_threshold"], oos_cost
+                )
+            )
     if dev.profile and dev.profile.texts and "profile" in model.heads:
         head = model.heads["profile"]
         logits = predict.head_outputs(model, enc, "profile", dev.profile.texts).numpy()
@@ -405,6 +414,7 @@ def _fit_scope(
     dev_probs: np.ndarray,
     labels: list[str],
     msp_threshold: float,
+    oos_cost: float = 1.0,
     per_label: int = 32,
 ) -> dict[str, Any]:
     """Class prototypes from (at most ``per_label`` per intent of) the training embeddings,
@@ -423,7 +433,13 @@ def _fit_scope(
     dev_vectors = predict.embeddings(model, enc, dev.intent.texts)
     return {
         "scope": calibrate.fit_scope(
-            protos, dev_probs, dev_vectors, labels, dev.intent.labels, msp_threshold
+            protos,
+            dev_probs,
+            dev_vectors,
+            labels,
+            dev.intent.labels,
+            msp_threshold,
+            oos_cost=oos_cost,
         ),
         "examples": calibrate.example_bank(texts, tlabels, vectors),
     }
