@@ -63,8 +63,12 @@ def head_outputs(
     *,
     kind: Kind = "query",
     batch_size: int = 64,
+    pooled: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    pooled = pooled_vectors(model, enc, texts, kind=kind, batch_size=batch_size)
+    """One head's outputs for ``texts``; ``pooled`` (their pooled vectors, already computed)
+    saves the encoder pass."""
+    if pooled is None:
+        pooled = pooled_vectors(model, enc, texts, kind=kind, batch_size=batch_size)
     head = model.heads[task]
     was_training = head.training
     head.eval()

@@ -7,7 +7,7 @@ Runtime predictor with the same methods, so the runtime never needs to know whic
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -46,6 +46,20 @@ class TorchPredictor:
         weights = self.files.calibration.get("expert_weights", {})
         # Only experts with a weight are loaded: one fitted but left out costs nothing.
         self.experts = {n: load_expert(Path(path) / "experts" / n) for n, w in weights.items() if w}
+        # The encoder's pooled vectors of the last call: the runtime asks for the intent
+        # probabilities, the embedding (out-of-scope rule, retrieval) and the tags of the same
+        # message, and one encoder pass serves all three (as the ONNX predictor's graph does).
+        self._last: tuple[tuple[tuple[str, ...], str], Any] | None = None
+
+    def _pooled(self, texts: list[str], kind: str = "query") -> Any:
+        from aimass.model.predict import pooled_vectors
+
+        key = (tuple(texts), kind)
+        last = self._last  # one read: another thread may replace it meanwhile
+        if last is None or last[0] != key:
+            last = (key, pooled_vectors(self.model, self.enc, texts, kind=kind))  # type: ignore[arg-type]
+            self._last = last
+        return last[1]
 
     def has(self, task: str) -> bool:
         return task in self.model.heads
@@ -56,22 +70,30 @@ class TorchPredictor:
         from aimass.model.predict import head_outputs
 
         cal = self.files.calibration
-        nn_logits = head_outputs(self.model, self.enc, "intent", texts).numpy()
+        pooled = self._pooled(texts)
+        nn_logits = head_outputs(self.model, self.enc, "intent", texts, pooled=pooled).numpy()
         weights = cal.get("expert_weights", {})
         parts = [(float(weights[n]), e.logits(texts)) for n, e in self.experts.items()]
         return fuse(nn_logits, parts, float(cal.get("intent_temperature", 1.0)))
 
     def tag_probabilities(self, texts: list[str]) -> np.ndarray:
-        from aimass.model.predict import tag_probabilities
+        from aimass.model.predict import head_outputs
 
-        return tag_probabilities(self.model, self.enc, texts)
+        head = self.model.heads["profile"]
+        logits = head_outputs(self.model, self.enc, "profile", texts, pooled=self._pooled(texts))
+        return head.probabilities(logits).numpy()  # type: ignore[operator,no-any-return]
 
     def embed(self, texts: list[str], kind: str = "query") -> np.ndarray:
-        from aimass.model.predict import embeddings
+        import torch
 
-        return embeddings(
-            self.model, self.enc, texts, kind="passage" if kind == "passage" else "query"
-        )
+        from aimass.model.predict import head_outputs
+
+        side: Literal["query", "passage"] = "passage" if kind == "passage" else "query"
+        pooled = self._pooled(texts, side)
+        if "matching" in self.model.heads:  # as aimass.model.predict.embeddings
+            out = head_outputs(self.model, self.enc, "matching", texts, kind=side, pooled=pooled)
+            return out.numpy()  # type: ignore[no-any-return]
+        return torch.nn.functional.normalize(pooled, dim=-1).numpy()  # type: ignore[no-any-return]
 
 
 def load_predictor(path: Path, threads: int | None = None) -> Predictor:
