@@ -123,7 +123,9 @@ def test_embed_script_opens_the_widget_in_an_iframe(site: dict[str, Any], browse
     page.goto(shop)
     page.click("text=在线客服")
     frame = page.frame_locator("iframe")
-    frame.locator("[data-testid=handoff]").wait_for(timeout=10000)
+    # The page's own markup is English until widget.js has translated it: wait for the
+    # Chinese label (a plain wait_for on the button could read it before the translation).
+    frame.locator("[data-testid=handoff]", has_text="转人工").wait_for(timeout=10000)
     assert frame.locator("[data-testid=handoff]").inner_text() == "转人工"
     page.close()
 
