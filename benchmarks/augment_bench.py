@@ -30,7 +30,6 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
+from benchkit import git_commit, parse_settings  # noqa: E402
 
 from aimass.augment import DEFAULT_AUGMENTERS, AugmentContext, build_augmenters  # noqa: E402
 from aimass.augment.pipeline import augment_examples  # noqa: E402
@@ -54,33 +54,6 @@ log = logging.getLogger("augment_bench")
 
 DATA = REPO.parent / "shared" / "data" / "intent" / "banking77"
 TARGET_GAIN = 0.015  # issue 7: at least 1.5 accuracy points
-
-
-def _overrides(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
-def _git_commit() -> str:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-        ).stdout.strip()
-        return head + ("-dirty" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -114,7 +87,7 @@ def run_seed(
     train_file = write_jsonl(folder / "train.jsonl", train)
     dev_file = write_jsonl(folder / "dev_a.jsonl", dev_a)
     test_file = write_jsonl(folder / "dev_b.jsonl", dev_b)
-    overrides = {**_overrides(args.set or []), "seed": seed}
+    overrides = {**parse_settings(args.set or []), "seed": seed}
 
     started = time.perf_counter()
     base = bench_intent(
@@ -293,12 +266,12 @@ def main(argv: list[str] | None = None) -> int:
             "threshold": args.threshold,
             "oversample": args.oversample,
             "limit_intents": args.limit_intents,
-            "overrides": _overrides(args.set or []),
+            "overrides": parse_settings(args.set or []),
         },
         "summary": summarise(runs),
         "runs": runs,
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "loadavg_1_5_15": loadavg,
     }
     _write_atomic(

@@ -29,7 +29,6 @@ import logging
 import os
 import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
+from benchkit import git_commit, parse_settings  # noqa: E402
 
 from aimass.evaluation.benchdata import read_intent, split_half  # noqa: E402
 
@@ -46,33 +46,6 @@ log = logging.getLogger("incremental_bench")
 DATA = REPO.parent / "shared" / "data" / "intent" / "banking77"
 BUDGET_SECONDS = 300.0  # issue 7: at most 5 minutes on 2 cores
 MAX_DROP_POINTS = 1.0
-
-
-def _overrides(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
-def _commit() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return rev + ("-dirty" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     from aimass.training.save import save_artifact
     from aimass.training.trainer import train
 
-    settings = _overrides(args.settings)
+    settings = parse_settings(args.settings)
     train_rows = read_intent(args.data / "train.jsonl")
     dev_a, dev_b = split_half(read_intent(args.data / "dev.jsonl"), "label", seed=0)
     labels = sorted({e.label for e in train_rows})
@@ -177,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "summary": summary,
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_commit": _commit(),
+        "git_commit": git_commit(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
     args.out.mkdir(parents=True, exist_ok=True)

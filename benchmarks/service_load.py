@@ -49,6 +49,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
+from benchkit import git_commit  # noqa: E402
 
 from aimass.service.loadtest import run_load  # noqa: E402
 from aimass.storage.pgtemp import free_port  # noqa: E402
@@ -105,22 +106,6 @@ def trained_model(target: Path) -> Path:
         f"{target} has no trained model; this benchmark never trains one. Train it first with "
         f"{how}, or pass --model ARTIFACT_FOLDER."
     )
-
-
-def _commit() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return rev + ("-dirty" if dirty else "")
-    except OSError:
-        return "unknown"
 
 
 def _aimass(*args: str) -> list[str]:
@@ -504,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         "errors": errors,
         "ok": ok,
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "git_commit": _commit(),
+        "git_commit": git_commit(),
         "machine": _machine(allowed, load_at_start),
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ from torch.nn import functional as F
 from aimass.errors import TrainingError
 from aimass.heads.intent import IntentHead
 from aimass.model import predict
-from aimass.model.experts import Expert, fit_expert, load_expert
+from aimass.model.experts import Expert, fit_expert
 from aimass.training import calibrate
 from aimass.training.data import IntentData, TaskData, stratified_split
 from aimass.training.evaluate import evaluate_intent
@@ -74,15 +74,6 @@ class IncrementalResult:
     result: TrainResult
     new_labels: list[str]
     report: dict[str, Any] = field(default_factory=dict)
-
-
-def read_experts(artifact: Path, names: list[str]) -> dict[str, Expert]:
-    out: dict[str, Expert] = {}
-    for name in names:
-        folder = Path(artifact) / "experts" / name
-        if folder.is_dir():
-            out[name] = load_expert(folder)
-    return out
 
 
 def add_intents(
@@ -145,8 +136,7 @@ def add_intents(
     teacher = copy.deepcopy(model).eval()
     _widen(head, new_labels, model, enc, pool)
     rows = _rows(pool, new_labels, cfg.rehearsal_per_label, cfg.seed)
-    before = evaluate_intent(model, enc, dev)
-    history = [{"step": 0, "epoch": 0.0, "dev": {"intent": before}}]
+    history: list[dict[str, Any]] = []
     _fit(model, teacher, enc, rows, labels, len(old_labels), cfg, started, history, dev)
     model.eval()
 
@@ -318,6 +308,7 @@ def _fit(
         params.append({"params": layers, "lr": cfg.lr})
     opt = torch.optim.AdamW(params, weight_decay=0.0)
     best, best_state = dev_accuracy(), copy.deepcopy(model.state_dict())
+    history.append({"step": 0, "epoch": 0, "dev": {"intent": {"accuracy": best}}})
     gen = torch.Generator().manual_seed(cfg.seed)
     step = 0
     t = cfg.distill_temperature
@@ -387,11 +378,12 @@ def _refit_experts(
     files: Any, artifact: Path, pool: IntentData, dev: IntentData, labels: list[str]
 ) -> dict[str, Expert]:
     """The artifact's intent experts, fitted again with the widened label set."""
-    out: dict[str, Expert] = {}
-    old = read_experts(artifact, list(files.calibration.get("expert_weights", {})))
-    for name in old:
-        out[name] = fit_expert(name, pool.texts, pool.labels, labels, dev.texts, dev.labels)
-    return out
+    names = [
+        n
+        for n in files.calibration.get("expert_weights", {})
+        if (artifact / "experts" / n).is_dir()
+    ]
+    return {n: fit_expert(n, pool.texts, pool.labels, labels, dev.texts, dev.labels) for n in names}
 
 
 def _unknown_pieces(enc: Any, texts: list[str]) -> int:
@@ -552,7 +544,7 @@ def update_artifact(
         from aimass.training.from_project import runtime_from_project
 
         runtime = runtime_from_project(project)
-    thresholds = Thresholds(**{**runtime.get("thresholds", {})}) if runtime else None
+    thresholds = Thresholds(**runtime.get("thresholds", {})) if runtime else None
     record = {**added.report, "from": str(artifact)}
     cfg = {**files.config, "incremental": [*files.config.get("incremental", []), record]}
     work = Path(tempfile.mkdtemp(prefix=f".candidate-{dest.name}-", dir=dest.parent))

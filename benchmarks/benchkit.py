@@ -1,0 +1,49 @@
+"""Small helpers the benchmark scripts share (run as ``python benchmarks/<script>.py``, so
+this folder is on ``sys.path``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse_settings(items: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` pairs as a dict, each value read as JSON when it parses."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def git_commit() -> str:
+    """The short commit measured, ``-dirty`` when tracked code differs from it (the results
+    the scripts rewrite do not count); ``unknown`` outside a git checkout."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!benchmarks/results",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        ).stdout.strip()
+        return (head or "unknown") + ("-dirty" if dirty else "")
+    except OSError:
+        return "unknown"
