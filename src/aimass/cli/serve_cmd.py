@@ -164,29 +164,20 @@ def listening_socket(host: str, port: int) -> socket.socket:
     try:
         sock.bind((host, port))
     except OSError:
+        from aimass.errors import ServiceError
+
         sock.close()
-        raise _cannot_listen(host, port) from None
+        raise ServiceError(
+            f"cannot listen on {host}:{port} (in use, or not an address of this machine)",
+            code="AM817",
+            hint="pass another --port (or --host)",
+        ) from None
     sock.set_inheritable(True)
     return sock
 
 
-def _cannot_listen(host: str, port: int) -> Exception:
-    from aimass.errors import ServiceError
-
-    return ServiceError(
-        f"cannot listen on {host}:{port} (in use, or not an address of this machine)",
-        code="AM817",
-        hint="pass another --port (or --host)",
-    )
-
-
 def _check_port(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            raise _cannot_listen(host, port) from None
+    listening_socket(host, port).close()  # raises the coded error when it cannot bind
 
 
 @keys_app.command("create")
