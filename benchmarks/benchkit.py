@@ -4,6 +4,7 @@ this folder is on ``sys.path``)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -47,3 +48,12 @@ def git_commit() -> str:
         return (head or "unknown") + ("-dirty" if dirty else "")
     except OSError:
         return "unknown"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so that a run killed
+    half-way never leaves half a results file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

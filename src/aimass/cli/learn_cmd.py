@@ -108,9 +108,11 @@ def learn(
     and run `aimass learn PROJECT --add-intents`, or give the rows with --examples (e.g. the
     labels written by --export-labels).
 
-    Not done yet: the service does not apply the policy when answering, nor log exploration
-    propensities (turns read from its database count as propensity 1, so promotion from
-    them is rare).
+    A promoted policy is used at once by every door (`aimass chat`, a running `aimass serve`
+    re-reads the file when it changes): it chooses which FAQ a confident FAQ answer shows.
+    The service lets it explore within its caps (--explore-floor/--explore-ceiling; set
+    AIMASS_EXPLORE=0 to always show its best) and stores each choice's propensity, which the
+    next cycle's off-policy evaluation divides by.
     """
     setup_logging(verbose)
     if add_intents:

@@ -7,6 +7,8 @@
 - ``simulator``: simulated customers (noisy, delayed feedback, user types) from query -> gold
   FAQ sets.
 - ``loop``: learn, evaluate off-policy, promote, measure online — in the simulator.
+- ``serving``: the promoted policy as the runtime applies it: which FAQ a confident FAQ
+  answer shows, with the propensity stored alongside the turn.
 - ``feedback``: stored feedback (service database or JSONL export) -> logged turns.
 
 Imports nothing heavy (numpy only); the database reader imports SQLAlchemy when called.

@@ -12,11 +12,14 @@ Two sources:
      "lexical": 3.1, "fused": 0.9, "confidence": 0.7}, ...], "shown": "a",
      "propensity": 0.9, "reward": 1, "corrected_faq_id": null}
 
-Propensities: the service does not record them yet (it always shows its top-1 FAQ), so turns
-read from the database get propensity 1 and are counted in ``assumed_propensity``. On such
-logs a candidate that disagrees with the current ranker can only be judged through the
-doubly-robust reward model and corrections, and the promotion gate will rarely promote —
-which is the honest answer until serving logs real exploration.
+Propensities: the runtime stores which FAQ a confident FAQ answer showed and how likely that
+choice was (``Response.faq_choice``, :mod:`aimass.learning.serving`): 1 for the static ranker
+or a policy served without exploration, the drawn probability when the service explores.
+Turns stored before that (no ``faq_choice`` key) are read as showing their top-1 FAQ with
+propensity 1 and counted in ``assumed_propensity``. On logs without exploration a candidate
+that disagrees with the current ranker can only be judged through the doubly-robust reward
+model and corrections, and the promotion gate will rarely promote: the honest answer until
+the served policy explores.
 """
 
 from __future__ import annotations
@@ -251,6 +254,14 @@ def read_database(url: str) -> FeedbackData:
                 if not cands:
                     data.skip("turn showed no FAQ")
                     continue
+                # Turns served since the runtime records its FAQ choice carry the key; null
+                # there means the reply was not an FAQ's answer (an intent's, a rule's, a
+                # clarification), so the feedback does not judge the FAQ ranking.
+                has_choice = "faq_choice" in response
+                choice = response.get("faq_choice") or {}
+                if has_choice and not choice:
+                    data.skip("reply was not an FAQ answer")
+                    continue
                 ctx = Context.of(cands, row.tags or (), text=texts.get(row.message_id, ""))
                 reward: float | None = None
                 corrected: str | None = None
@@ -261,12 +272,11 @@ def read_database(url: str) -> FeedbackData:
                     r = reward_of(fb.kind, fb.value)
                     if r is not None:
                         reward = r
-                bandit = response.get("bandit") or {}
-                prop = bandit.get("propensity")
+                prop = choice.get("propensity")
                 _turn(
                     data,
                     ctx,
-                    row.faq_id,
+                    choice.get("shown") or row.faq_id,
                     None if prop is None else float(prop),
                     reward,
                     corrected,

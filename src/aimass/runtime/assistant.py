@@ -12,6 +12,7 @@ import numpy as np
 
 from aimass.config.project import Replies, Thresholds
 from aimass.errors import InputError
+from aimass.learning.serving import FaqRanker
 from aimass.policy import Policy, Turn
 from aimass.runtime.content import ContentStore, content_dir_for
 from aimass.runtime.decide import IntentInfo, decide
@@ -19,7 +20,9 @@ from aimass.runtime.predictor import Predictor, TorchPredictor
 from aimass.runtime.scope import decide as decide_scope
 from aimass.runtime.scope import needs_vectors
 from aimass.schemas import (
+    Decision,
     Faq,
+    FaqChoice,
     FaqMatch,
     Highlight,
     IntentScore,
@@ -36,7 +39,13 @@ MAX_CHARS = 2000  # the same limit validation applies to training examples (AM11
 
 
 class Assistant:
-    def __init__(self, predictor: Predictor, *, content_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        predictor: Predictor,
+        *,
+        content_dir: Path | None = None,
+        ranker: FaqRanker | None = None,
+    ) -> None:
         self.predictor = predictor
         files = predictor.files
         rt: dict[str, Any] = files.runtime
@@ -65,9 +74,16 @@ class Assistant:
         # The bot's rules (policy.yaml, stored at training or by `aimass policy apply`).
         self.policy = Policy.from_runtime(rt.get("policy"), handoff_reply=self.replies.handoff)
         self.policy.prepare(self.predictor.embed)
+        # Which FAQ a confident FAQ answer shows (the learned re-ranking policy, if promoted).
+        self.ranker = ranker or FaqRanker(None)
 
     @classmethod
-    def load(cls, path: str | Path, *, threads: int | None = None) -> Assistant:
+    def load(
+        cls, path: str | Path, *, threads: int | None = None, explore: bool = False
+    ) -> Assistant:
+        """Load an artifact folder. ``explore``: let a promoted bandit policy explore within
+        its caps (the service does, so feedback can judge the next policy); off, it always
+        shows its best FAQ."""
         from aimass.model.artifact import model_format_of
 
         predictor: Predictor
@@ -77,7 +93,11 @@ class Assistant:
             predictor = OnnxPredictor(Path(path), threads=threads)
         else:
             predictor = TorchPredictor(Path(path), threads=threads)
-        return cls(predictor, content_dir=content_dir_for(Path(path)))
+        return cls(
+            predictor,
+            content_dir=content_dir_for(Path(path)),
+            ranker=FaqRanker.beside(Path(path), explore=explore),
+        )
 
     # ------------------------------------------------------------------ public
 
@@ -168,7 +188,9 @@ class Assistant:
                     ),
                 )
             )
-            decision = ruled.decision
+            decision, choice = self._show_faq(
+                ruled.decision, faqs, tags, ruled.redacted_text or text, language
+            )
             out.append(
                 Response(
                     text=text,
@@ -184,9 +206,42 @@ class Assistant:
                     session_id=session_ids[i],
                     model_version=self.model_version,
                     latency_ms=round(elapsed, 2),
+                    faq_choice=choice,
                 )
             )
         return out
+
+    def _show_faq(
+        self,
+        decision: Decision,
+        faqs: list[FaqMatch],
+        tags: list[TagScore],
+        stored_text: str,
+        language: str,
+    ) -> tuple[Decision, FaqChoice | None]:
+        """A confident FAQ answer shows the FAQ the ranking policy chooses among the
+        candidates (the retrieval's top-1 unless a learned policy was promoted). Answers that
+        a rule (pinned, blocked, ...) or the intent made are left alone."""
+        if decision.decided_by != "threshold.faq" or not faqs:
+            return decision, None
+        choice = self.ranker.choose(faqs, [t.name for t in tags], stored_text)
+        if choice.rank == 0:
+            return decision, choice
+        shown = faqs[choice.rank]
+        how = "exploring" if choice.explored else "its best"
+        return (
+            decision.model_copy(
+                update={
+                    "reply": shown.answer,
+                    "source": f"faq:{shown.faq_id}",
+                    "decided_by": "bandit.explore" if choice.explored else "bandit.rerank",
+                    "reason": f"the learned ranking ({choice.policy}, {how}) showed FAQ "
+                    f"{shown.faq_id} (retrieval rank {choice.rank + 1}, confidence "
+                    f"{shown.confidence:.2f}) instead of {faqs[0].faq_id}",
+                }
+            ),
+            choice,
+        )
 
     def explain(self, text: str, method: str = "occlusion") -> Explanation:
         """Why ``text`` gets its answer: word attributions (``occlusion`` works on every

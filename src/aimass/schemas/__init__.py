@@ -17,6 +17,7 @@ from aimass.schemas.project import (
 from aimass.schemas.response import (
     Decision,
     DecisionKind,
+    FaqChoice,
     FaqMatch,
     Highlight,
     IntentScore,
@@ -32,6 +33,7 @@ __all__ = [
     "EntitySpan",
     "Example",
     "Faq",
+    "FaqChoice",
     "FaqMatch",
     "Highlight",
     "Intent",

@@ -131,6 +131,19 @@ class Explanation(_Record):
     scope_threshold: float | None = None
 
 
+class FaqChoice(_Record):
+    """Which FAQ a confident FAQ answer showed, chosen by the re-ranking policy, and how
+    likely that choice was. Stored with the turn: off-policy evaluation of the next policy
+    divides by ``propensity`` (``aimass learn``)."""
+
+    policy: str  # "static" (the retrieval's top-1) or the bandit policy, e.g. "bandit@120"
+    shown: str  # the FAQ id whose answer is the reply
+    rank: int = Field(ge=0)  # its position in ``Response.faqs`` (0 = the retrieval's top-1)
+    propensity: float = Field(gt=0.0, le=1.0)  # probability the policy gave this choice
+    greedy: str  # the FAQ the policy believes best (differs from ``shown`` when exploring)
+    explored: bool = False  # shown is not the policy's best: an exploration step
+
+
 class Response(_Record):
     """The typed answer to one message."""
 
@@ -149,6 +162,7 @@ class Response(_Record):
     model_version: str = ""
     latency_ms: float = 0.0
     explanation: Explanation | None = None  # filled by Assistant.explain, not every turn
+    faq_choice: FaqChoice | None = None  # set when the reply is an FAQ's answer
 
     @property
     def intent(self) -> IntentScore | None:

@@ -49,14 +49,14 @@ class ServiceContext:
         return uuid.uuid4().hex
 
 
-def load_assistant(path: str, threads: int | None = None) -> Any:
+def load_assistant(path: str, threads: int | None = None, explore: bool = True) -> Any:
     from aimass.runtime.assistant import Assistant
 
     if not path:
         raise ServiceError(
             "no model to serve", code="AM815", hint="set AIMASS_MODEL to an artifact folder"
         )
-    return Assistant.load(Path(path), threads=threads)
+    return Assistant.load(Path(path), threads=threads, explore=explore)
 
 
 def create_app(
@@ -67,13 +67,15 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.from_env()
     if assistant is None:
-        assistant = load_assistant(settings.model, settings.model_threads)
+        assistant = load_assistant(settings.model, settings.model_threads, settings.explore)
     if store is None:
         from aimass.storage.db import default_url
 
         store = Store(settings.database_url or default_url())
     metrics = Metrics()
-    holder = ModelHolder(assistant, settings.model or None, settings.model_threads)
+    holder = ModelHolder(
+        assistant, settings.model or None, settings.model_threads, explore=settings.explore
+    )
     metrics.set_model(holder.version)
     batcher = MicroBatcher(
         lambda: holder.current,

@@ -18,10 +18,18 @@ log = logging.getLogger("aimass.service")
 
 
 class ModelHolder:
-    def __init__(self, assistant: Any, path: str | Path | None = None, threads: int | None = None):
+    def __init__(
+        self,
+        assistant: Any,
+        path: str | Path | None = None,
+        threads: int | None = None,
+        *,
+        explore: bool = True,
+    ):
         self._assistant = assistant
         self.path = str(path) if path else ""
         self.threads = threads
+        self.explore = explore
         self._lock = threading.Lock()  # one reload at a time
 
     @property
@@ -40,7 +48,7 @@ class ModelHolder:
             raise ServiceError("no model path to reload from", code="AM808", hint="pass a path")
         with self._lock:
             try:
-                new = Assistant.load(Path(target), threads=self.threads)
+                new = Assistant.load(Path(target), threads=self.threads, explore=self.explore)
             except AimassError as e:
                 raise ServiceError(
                     f"the new model cannot be loaded ({e.code}: {e.message}); "

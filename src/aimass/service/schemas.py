@@ -8,7 +8,15 @@ from typing import Annotated, Any, Literal
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from aimass.schemas import Decision, FaqMatch, IntentScore, KbMatch, Response, TagScore
+from aimass.schemas import (
+    Decision,
+    FaqChoice,
+    FaqMatch,
+    IntentScore,
+    KbMatch,
+    Response,
+    TagScore,
+)
 
 
 def _utc(value: datetime) -> datetime:
@@ -56,6 +64,7 @@ class TurnOut(BaseModel):
     model_version: str
     latency_ms: float
     handoff_id: int | None = None
+    faq_choice: FaqChoice | None = None  # which FAQ the reply showed, and how likely that was
 
     @classmethod
     def of(
@@ -84,6 +93,7 @@ class TurnOut(BaseModel):
             model_version=r.model_version,
             latency_ms=r.latency_ms,
             handoff_id=handoff_id,
+            faq_choice=r.faq_choice,
         )
 
 

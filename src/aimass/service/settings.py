@@ -28,6 +28,9 @@ class Settings(BaseModel):
     anonymous_client: bool = False  # client-scope requests without a key (public widget, demo)
     model_threads: int | None = None
     content_poll_s: float = Field(2.0, ge=0)  # how often to pick up other servers' edits
+    # A promoted FAQ ranking policy (`aimass learn`) explores within its caps and the turn
+    # stores each choice's propensity; off: it always shows its best FAQ.
+    explore: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **over: Any) -> Settings:

@@ -217,7 +217,12 @@ class Store:
         dumped["text"] = text
         dumped.pop("redacted_text", None)
         top = response.intents[0] if response.intents else None
-        faq = response.faqs[0] if response.faqs else None
+        # The FAQ the reply showed (the ranking policy's choice), else the retrieval's top-1.
+        choice = getattr(response, "faq_choice", None)
+        faq = next(
+            (f for f in response.faqs if choice is not None and f.faq_id == choice.shown),
+            response.faqs[0] if response.faqs else None,
+        )
         tags = [t.name for t in response.tags]
         now = utcnow()
         with self.session() as s:
