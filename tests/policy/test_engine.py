@@ -290,6 +290,17 @@ def test_semantic_match_uses_the_embedding_function() -> None:
     d = policy.decide(unsure("what are the hours")).decision
     assert d.decided_by == "hours" and d.trace[0].detail.startswith("semantic 1.00")
     assert policy.decide(unsure("refund please")).decision.decided_by == "threshold.oos"
+    # a vector the runtime computed already (its batch's embeddings) is used as it is: the
+    # message is not encoded a second time, one forward pass per message in the service
+    calls: list[list[str]] = []
+    policy.prepare(lambda texts: calls.append(texts) or embed(texts))
+    calls.clear()
+    turn = unsure("what are the hours")
+    turn.vector = embed(["opening hours"])[0]
+    assert policy.decide(turn).decision.decided_by == "hours" and calls == []
+    turn = unsure("what are the hours")
+    turn.vector = embed(["refund"])[0]  # the given vector decides, not the text
+    assert policy.decide(turn).decision.decided_by == "threshold.oos" and calls == []
 
 
 def test_session_store_is_bounded_and_forgets_idle_sessions() -> None:

@@ -42,8 +42,11 @@ def pooled_vectors(
     batch_size: int = 64,
 ) -> torch.Tensor:
     """Mean-pooled encoder vectors ``(N, H)`` in input order, float32."""
+    # train()/eval() walk every module (milliseconds a call): switch only when needed, since
+    # a served model is in eval mode already and this runs on every request
     was_training = model.training
-    model.eval()
+    if was_training:
+        model.eval()
     device = device_of(model)
     order = _by_length(texts)
     out = torch.empty(len(texts), model.hidden_size)
@@ -51,7 +54,8 @@ def pooled_vectors(
         idx = order[start : start + batch_size]
         batch = to_device(enc([texts[i] for i in idx], kind=kind), device)
         out[idx] = model.pool(batch).float().cpu()  # type: ignore[arg-type]
-    model.train(was_training)
+    if was_training:
+        model.train()
     return out
 
 
@@ -119,7 +123,8 @@ def pair_logits(
     batch_size: int = 64,
 ) -> np.ndarray:
     was_training = model.training
-    model.eval()
+    if was_training:
+        model.eval()
     order = sorted(range(len(a)), key=lambda i: len(a[i]) + len(b[i]))
     out = np.empty(len(a), dtype=np.float32)
     head = model.heads["pair"]
@@ -128,5 +133,6 @@ def pair_logits(
         idx = order[start : start + batch_size]
         batch = to_device(enc.pairs([a[i] for i in idx], [b[i] for i in idx]), device)
         out[idx] = head(model.pool(batch)).float().cpu().numpy()  # type: ignore[arg-type]
-    model.train(was_training)
+    if was_training:
+        model.train()
     return out

@@ -80,6 +80,9 @@ class Turn:
     faqs: list[FaqMatch] = field(default_factory=list)
     session_id: str | None = None
     user_id: str | None = None
+    # The message's embedding when the caller computed it already (the runtime embeds a
+    # whole batch at once); else semantic rules embed the message themselves.
+    vector: np.ndarray | None = None
 
 
 @dataclass
@@ -107,7 +110,9 @@ class _Context:
     def vector(self) -> np.ndarray | None:
         if not self._embedded:
             self._embedded = True
-            if self.embed is not None:
+            if self.turn.vector is not None:
+                self._vector = np.asarray(self.turn.vector, dtype=np.float32)
+            elif self.embed is not None:
                 self._vector = np.asarray(self.embed([self.turn.text])[0], dtype=np.float32)
         return self._vector
 

@@ -7,6 +7,7 @@ document and section (``path#anchor``) and marks its best sentence.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -119,7 +120,18 @@ def _best_sentence(query: str, p: Passage) -> list[tuple[int, int]]:
     """The passage sentence sharing the most terms with the query (the first if none does)."""
     from aimass.text import terms
 
-    spans = p.sentence_spans() or [(0, len(p.text))]
     q = set(terms(query))
-    best = max(spans, key=lambda s: (len(q & set(terms(p.text[s[0] : s[1]]))), -s[0]))
-    return [best]
+    best = max(_sentence_terms(p.text), key=lambda s: (len(q & s[1]), -s[0][0]))
+    return [best[0]]
+
+
+@functools.lru_cache(maxsize=1024)
+def _sentence_terms(text: str) -> tuple[tuple[tuple[int, int], frozenset[str]], ...]:
+    """A passage's sentences (as ``Passage.sentence_spans``) and their terms: the same
+    passages come back for many messages, and splitting and analysing them took most of a
+    KB answer's time (bounded cache, keyed by the passage text)."""
+    from aimass.text import terms
+    from aimass.text.sentences import split_sentences
+
+    spans = split_sentences(text) or [(0, len(text))]
+    return tuple(((s, e), frozenset(terms(text[s:e]))) for s, e in spans)

@@ -174,6 +174,7 @@ class Assistant:
                     faqs=faqs,
                     session_id=session_ids[i],
                     user_id=user_ids[i],
+                    vector=query_vectors[i] if query_vectors is not None else None,
                     default=functools.partial(
                         decide,
                         intents=intents,

@@ -7,6 +7,7 @@ analyzer's offsets point into the original text, full-width and traditional incl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ def merge_spans(spans: Iterable[Span], *, text: str | None = None) -> list[Span]
     return merged
 
 
-def _highlight(tokens: list[Token], shared: set[str], chars_too: bool, text: str) -> list[Span]:
+def _highlight(tokens: Iterable[Token], shared: set[str], chars_too: bool, text: str) -> list[Span]:
     return merge_spans(
         (
             (t.start, t.end)
@@ -64,7 +65,7 @@ def matching_spans(
 
         analyzer = default_analyzer()
     query_tokens = analyzer.analyze(query)
-    other_tokens = analyzer.analyze(other)
+    other_tokens = _analyzed(analyzer, other)
     shared = {t.term for t in query_tokens} & {t.term for t in other_tokens}
     if not shared:
         return [], []
@@ -76,3 +77,12 @@ def matching_spans(
         _highlight(query_tokens, shared, chars_too, query),
         _highlight(other_tokens, shared, chars_too, other),
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _analyzed(analyzer: Analyzer, text: str) -> tuple[Token, ...]:
+    """The same FAQ questions and KB passages are highlighted against every message (a
+    passage takes milliseconds to analyse): remember the most recent ones (bounded: a few
+    tens of MB at most for long passages). Tokens are immutable and an analyzer hashes by
+    its configuration, so sharing them is safe."""
+    return tuple(analyzer.analyze(text))
