@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import typer
 
 from aimass.cli.common import ARTIFACT_SUBDIR, artifact_path, handle_errors, setup_logging
+
+if TYPE_CHECKING:
+    from aimass.schemas import FaqMatch, KbMatch
 
 
 def register(app: typer.Typer) -> None:
@@ -112,6 +116,7 @@ def search(
     from aimass.runtime.assistant import Assistant
 
     assistant = Assistant.load(artifact_path(model))
+    hits: list[KbMatch] | list[FaqMatch]
     if kb:
         hits = assistant.search_kb(query, k=k)
     elif duplicates:
@@ -126,16 +131,18 @@ def search(
         console.print("no match" if not duplicates else "no duplicate found")
     for i, h in enumerate(hits, 1):
         if kb:
-            console.print(f"{i}. [bold]{h.source}[/bold]  {h.confidence:.3f}  ({h.title})")
-            console.print(marked(h.text, h.highlights))
-            if h.best_sentence is not None:
-                best = h.text[h.best_sentence.start : h.best_sentence.end]
+            p = cast("KbMatch", h)
+            console.print(f"{i}. [bold]{p.source}[/bold]  {p.confidence:.3f}  ({p.title})")
+            console.print(marked(p.text, p.highlights))
+            if p.best_sentence is not None:
+                best = p.text[p.best_sentence.start : p.best_sentence.end]
                 console.print(f"   [green]best sentence:[/green] {best}")
         else:
-            line = marked(h.matched_question, h.matched_highlights)
+            m = cast("FaqMatch", h)
+            line = marked(m.matched_question, m.matched_highlights)
             console.print(
-                f"{i}. [bold]{h.faq_id}[/bold]  confidence {h.confidence:.3f}  "
-                f"(cosine {h.score:.3f}, BM25 {h.lexical:.2f})  ",
+                f"{i}. [bold]{m.faq_id}[/bold]  confidence {m.confidence:.3f}  "
+                f"(cosine {m.score:.3f}, BM25 {m.lexical:.2f})  ",
                 end="",
             )
             console.print(line)

@@ -208,7 +208,11 @@ def compress(
         for name, folder in candidates:
             say(f"{name}: measuring")
             pred = _onnx_predictor(folder, threads)
-            runners[name] = lambda t, p=pred: p.outputs(t, cache=False)
+
+            def run(t: list[str], p: Any = pred) -> Any:
+                return p.outputs(t, cache=False)
+
+            runners[name] = run
             res = StageResult(
                 name,
                 "onnxruntime",
@@ -217,7 +221,7 @@ def compress(
                 0.0,
                 0.0,
                 metrics=_metrics(_predictions(pred, evalset), ref_out, evalset),
-                parity=parity(torch_run, lambda t, p=pred: p.outputs(t, cache=False), probe),
+                parity=parity(torch_run, run, probe),
             )
             results.append(res)
         say(f"latency of {len(runners)} models, measured in turns")
@@ -520,7 +524,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"| {s['name']} | {s['runtime']} | {s['model_mb']} | {s['artifact_mb']} | "
             f"{s['b1_ms']} | {s['b32_ms']} | {metrics} | {status} |"
         )
-    parity = next((s["parity"] for s in report["stages"] if s["name"] == "onnx-fp32"), {})
+    parity: dict[str, Any] = next(
+        (s["parity"] for s in report["stages"] if s["name"] == "onnx-fp32"), {}
+    )
     if parity:
         lines += ["", "ONNX fp32 vs torch parity: " + json.dumps(parity)]
     for name, rep in (report.get("stage_reports") or {}).items():

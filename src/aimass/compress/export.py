@@ -17,7 +17,7 @@ import logging
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -36,6 +36,9 @@ from aimass.compress.layout import (
 from aimass.errors import TrainingError
 from aimass.model.multitask import MultiTaskModel
 from aimass.model.textenc import TextEncoder
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,8 @@ def export_onnx(model: MultiTaskModel, enc: TextEncoder, folder: Path) -> dict[s
         ) from None
     meta = tokenizer_meta(enc, folder)
     # The encoder's config as exported (a pruned or distilled student differs from the source).
-    model.encoder.config.to_json_file(str(folder / "encoder" / "config.json"))
+    encoder = cast("PreTrainedModel", model.encoder)
+    encoder.config.to_json_file(str(folder / "encoder" / "config.json"))
     meta["outputs"] = graph.output_names
     meta["opset"] = OPSET
     meta["hidden_size"] = model.hidden_size

@@ -6,6 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+ExpertName = Literal["lexical", "use", "minilm"]
+
+
+def _default_experts() -> list[ExpertName]:
+    return ["lexical", "use"]
+
 
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -73,9 +79,7 @@ class TrainConfig(BaseModel):
     weight_ensemble: bool = True
     # Intent experts fused with the fine-tuned head (model/experts.py): "lexical" (character
     # n-grams) and frozen encoders ("use"); weights fitted on dev, 0 where one does not help.
-    experts: list[Literal["lexical", "use", "minilm"]] = Field(
-        default_factory=lambda: ["lexical", "use"]
-    )
+    experts: list[ExpertName] = Field(default_factory=_default_experts)
     # "auto" uses a CUDA GPU when torch sees one (training only; serving is CPU-first).
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Torch intra-op threads; None = what torch chooses (all cores).

@@ -22,10 +22,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -119,15 +122,16 @@ def trim_vocabulary(
         tokenizer_object=backend, model_max_length=tokenizer.model_max_length, **special
     )
 
-    emb = encoder.get_input_embeddings()
+    hf = cast("PreTrainedModel", encoder)  # the Hugging Face encoder API
+    emb = cast(nn.Embedding, hf.get_input_embeddings())
     index = torch.tensor(kept, dtype=torch.long)
     new_emb = nn.Embedding(len(kept), emb.weight.shape[1], padding_idx=_new_pad(emb, remap))
     with torch.no_grad():
         new_emb.weight.copy_(emb.weight[index])
-    encoder.set_input_embeddings(new_emb)
-    encoder.config.vocab_size = len(kept)
-    if getattr(encoder.config, "pad_token_id", None) is not None:
-        encoder.config.pad_token_id = remap.get(int(encoder.config.pad_token_id), 0)
+    hf.set_input_embeddings(new_emb)
+    hf.config.vocab_size = len(kept)
+    if getattr(hf.config, "pad_token_id", None) is not None:
+        hf.config.pad_token_id = remap.get(int(hf.config.pad_token_id), 0)
     log.info("vocabulary trimmed from %d to %d pieces", old_size, len(kept))
     return new_tok, encoder, {"vocab_before": old_size, "vocab_after": len(kept)}
 

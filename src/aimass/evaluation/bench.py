@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -60,7 +60,10 @@ def _dir_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 2)
 
 
-def _latency_p50(fn: Callable[[str], Any], texts: list[str], n: int = 100) -> float:
+_T = TypeVar("_T")
+
+
+def _latency_p50(fn: Callable[[_T], Any], texts: Sequence[_T], n: int = 100) -> float:
     sample = texts[:n]
     for t in sample[:3]:  # warm up
         fn(t)
@@ -169,7 +172,7 @@ def bench_match(
         model_mb=_dir_mb(path),
         latency_ms_p50=_latency_p50(
             lambda i: pair_logits(model, enc, [te[i].text_a], [te[i].text_b]), list(range(len(te)))
-        ),  # type: ignore[arg-type]
+        ),
         dev=result.metrics,
         epochs_run=result.epochs_run,
         config=config.model_dump(),
@@ -219,6 +222,7 @@ def bench_faq(
         return [[h.faq.id for h in row] for row in rows]
 
     # The hybrid's lexical weight is fitted on dev; each leg alone is measured in the same run.
+    fusion_dev: dict[str, float]
     fusion, fusion_dev = Fusion("weighted", 0.1), {}
     if dv:
         fusion, fusion_dev = fit_weight(

@@ -104,7 +104,7 @@ def confusion_png(labels: list[str], matrix: np.ndarray) -> str:
         for i in range(n):
             for j in range(n):
                 if matrix[i, j]:
-                    ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=6)
+                    ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=6)
     return _png(fig)
 
 

@@ -22,6 +22,10 @@ class IntentHead(Head):
     """
 
     registry_name = "intent.v1"
+    # Buffers (register_buffer below), declared for the type checker.
+    temperature: torch.Tensor
+    mean: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(
         self,

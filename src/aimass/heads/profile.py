@@ -17,6 +17,10 @@ class ProfileHead(Head):
     """Independent binary decisions per tag; a message can show several traits or none."""
 
     registry_name = "profile.v1"
+    # Buffers (register_buffer below), declared for the type checker.
+    temperature: torch.Tensor
+    mean: torch.Tensor
+    scale: torch.Tensor
 
     def __init__(self, labels: list[str], hidden_size: int, dropout: float = 0.1) -> None:
         super().__init__()

@@ -226,10 +226,10 @@ class QueryMemory:
             q = q / max(float(np.linalg.norm(q)), 1e-12)
             if len(q) == self._vectors.shape[1]:
                 cos = self._vectors[: self._n] @ q
-                for j in np.flatnonzero(cos > self.threshold):
-                    if self.groups[j] != group:
+                for hit in np.flatnonzero(cos > self.threshold):
+                    if self.groups[hit] != group:
                         continue
-                    weight[int(j)] = float((cos[j] - self.threshold) / (1.0 - self.threshold))
+                    weight[int(hit)] = float((cos[hit] - self.threshold) / (1.0 - self.threshold))
         for j in self._by_key.get(f"{group}|{ctx.key}", []) if ctx.key else []:
             weight[j] = 1.0
         out: dict[str, tuple[float, float]] = {}

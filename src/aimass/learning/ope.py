@@ -146,7 +146,7 @@ def contributions(
         train = [logs[i] for i in range(n) if fold[i] != f] or list(logs)
         model = fit_reward_model(train, features)
         for i in np.flatnonzero(fold == f):
-            t = logs[i]
+            t = logs[int(i)]
             pred = model(t.context)
             pi = policy.probabilities(t.context)
             num[i] = float(pi @ pred) + w[i] * (t.reward - pred[t.chosen])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 
@@ -13,6 +13,9 @@ from aimass.heads import build_head
 from aimass.model.artifact import ArtifactFiles, file_digest, read_artifact, write_json
 from aimass.model.multitask import MultiTaskModel
 from aimass.model.textenc import TextEncoder
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ def write_model(model: MultiTaskModel, tokenizer: Any, tmp_dir: Path) -> str:
 
     enc_dir = tmp_dir / "encoder"
     enc_dir.mkdir(parents=True, exist_ok=True)
-    model.encoder.config.save_pretrained(enc_dir)
+    cast("PreTrainedModel", model.encoder).config.save_pretrained(enc_dir)
     tokenizer.save_pretrained(enc_dir)
     write_json(tmp_dir / "heads.json", model.head_specs())
     state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}

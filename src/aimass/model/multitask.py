@@ -5,12 +5,15 @@ Shapes: B = batch, T = tokens, H = hidden size, C = classes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import nn
 
 from aimass.heads.base import Head
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 
 def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -29,7 +32,7 @@ class MultiTaskModel(nn.Module):
 
     @property
     def hidden_size(self) -> int:
-        return int(self.encoder.config.hidden_size)
+        return int(cast("PreTrainedModel", self.encoder).config.hidden_size)
 
     def pool(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         out = self.encoder(

@@ -88,7 +88,7 @@ class FaqIndex:
 
 def _entries(faq: Faq) -> list[Entry]:
     seen: set[str] = set()
-    out = []
+    out: list[Entry] = []
     for q in faq.questions:
         if q and q not in seen:
             seen.add(q)

@@ -117,9 +117,9 @@ def matching_pairs(
         rng.shuffle(pairs)
         rows += [(a, b, faq_id) for a, b in pairs[:max_per_faq]]
     for text, faq_id in data.queries:
-        variants = data.bank.get(faq_id)
-        if variants:
-            rows.append((text, rng.choice(variants), faq_id))
+        members = data.bank.get(faq_id)
+        if members:
+            rows.append((text, rng.choice(members), faq_id))
     return rows
 
 

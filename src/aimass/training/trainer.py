@@ -16,8 +16,9 @@ import math
 import random
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import torch
@@ -41,6 +42,9 @@ from aimass.training.data import (
     split_task_data,
 )
 from aimass.training.evaluate import evaluate, rank_faqs, selection_score
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +209,13 @@ def train(
             if len(batch.rows) < dist.world or (batch.task == "matching" and len(mine) < 2):
                 continue  # every rank must run every step; a contrastive batch needs 2 rows
             model.train()
-            inputs, targets = predict.to_device(
-                _encode_batch(enc, Batch(batch.task, mine), label_index), device
-            )  # type: ignore[misc]
+            inputs, targets = cast(
+                tuple[Any, Any],
+                predict.to_device(_encode_batch(enc, Batch(batch.task, mine), label_index), device),
+            )
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 outputs = ddp_model(batch.task, inputs)
-            loss = model.heads[batch.task].loss(_to_float(outputs), targets)
+            loss = cast(Head, model.heads[batch.task]).loss(_to_float(outputs), targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -352,7 +357,7 @@ def fit_calibration(
     cal: dict[str, Any] = {}
     experts = experts or {}
     if dev.intent and dev.intent.texts and "intent" in model.heads:
-        head = model.heads["intent"]
+        head = cast(IntentHead, model.heads["intent"])
         nn_logits = predict.head_outputs(model, enc, "intent", dev.intent.texts).numpy()
         expert_logits = {name: e.logits(dev.intent.texts) for name, e in experts.items()}
         index = {n: i for i, n in enumerate(head.labels)}
@@ -378,13 +383,13 @@ def fit_calibration(
                 )
             )
     if dev.profile and dev.profile.texts and "profile" in model.heads:
-        head = model.heads["profile"]
+        tag_head = cast(ProfileHead, model.heads["profile"])
         logits = predict.head_outputs(model, enc, "profile", dev.profile.texts).numpy()
-        gold = np.array(
-            [[lab in tags for lab in head.labels] for tags in dev.profile.tags], dtype=float
+        tag_gold = np.array(
+            [[lab in tags for lab in tag_head.labels] for tags in dev.profile.tags], dtype=float
         )
-        t = calibrate.fit_binary_temperature(logits, gold)
-        head.temperature.fill_(t)
+        t = calibrate.fit_binary_temperature(logits, tag_gold)
+        tag_head.temperature.fill_(t)
         cal["profile_temperature"] = t
     if dev.matching and dev.matching.queries and "matching" in model.heads:
         # Out-of-scope messages are the negatives: for them the top FAQ is always wrong.
@@ -471,8 +476,8 @@ def check_task_data(train: TaskData, dev: TaskData) -> None:
     for part in (train.pair, dev.pair):
         if part and any(lab not in (0, 1) for lab in part.labels):
             raise TrainingError("pair labels must be 0 or 1", code="AM501")
-    for part in (train.intent, train.profile):
-        if part and any(not t.strip() for t in part.texts):
+    for labelled in (train.intent, train.profile):
+        if labelled and any(not t.strip() for t in labelled.texts):
             raise TrainingError(
                 "an example text is empty", code="AM113", hint="remove empty examples"
             )
@@ -482,11 +487,12 @@ def check_task_data(train: TaskData, dev: TaskData) -> None:
 
 
 def _trim(
-    tokenizer: Any, encoder: nn.Module, texts: list[str], reserve: int
-) -> tuple[Any, nn.Module, dict[str, int]]:
+    tokenizer: Any, encoder: PreTrainedModel, texts: list[str], reserve: int
+) -> tuple[Any, PreTrainedModel, dict[str, int]]:
     from aimass.encoders.vocab_trim import trim_vocabulary
 
-    return trim_vocabulary(tokenizer, encoder, texts, reserve=reserve)
+    tokenizer, trimmed, stats = trim_vocabulary(tokenizer, encoder, texts, reserve=reserve)
+    return tokenizer, cast("PreTrainedModel", trimmed), stats  # ``encoder``, trimmed in place
 
 
 def _set_dropout(encoder: nn.Module, p: float) -> None:
@@ -581,7 +587,7 @@ def _param_groups(model: MultiTaskModel, config: TrainConfig) -> list[dict[str, 
 
 
 def _fit_experts(
-    names: list[str], train: TaskData, dev: TaskData, order: list[str]
+    names: Sequence[str], train: TaskData, dev: TaskData, order: list[str]
 ) -> dict[str, Expert]:
     from aimass.errors import MissingDependency
 
