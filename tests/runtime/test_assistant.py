@@ -67,3 +67,29 @@ def test_unusable_input_raises_coded_error(assistant: Assistant, text: Any, code
         assistant.respond(text)
     assert err.value.code == code
     assert err.value.hint
+
+
+def test_a_predictor_copied_with_another_model_does_not_reuse_the_old_vectors(
+    runtime_artifact: Any,
+) -> None:
+    """The compression chain measures a student by copying the served predictor and swapping
+    its model: the copy must encode with the student, not return the cached vectors of the
+    model it was copied from (that once made a good student look 24 points worse)."""
+    import copy
+
+    import numpy as np
+    import torch
+
+    from aimass.runtime.predictor import TorchPredictor
+
+    texts = ["我想退货怎么办", "where is my parcel"]
+    served = TorchPredictor(runtime_artifact)
+    before = served.embed(texts)
+    other = copy.copy(served)
+    other.model = copy.deepcopy(served.model)
+    with torch.no_grad():
+        for p in other.model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    changed = other.embed(texts)
+    assert not np.allclose(before, changed, atol=1e-4)
+    assert np.allclose(served.embed(texts), before)  # the original still serves its own

@@ -49,17 +49,20 @@ class TorchPredictor:
         # The encoder's pooled vectors of the last call: the runtime asks for the intent
         # probabilities, the embedding (out-of-scope rule, retrieval) and the tags of the same
         # message, and one encoder pass serves all three (as the ONNX predictor's graph does).
-        self._last: tuple[tuple[tuple[str, ...], str], Any] | None = None
+        # Keyed by the model object too: a copy of this predictor given another model (a
+        # compression stage, a student) must not be served this model's vectors.
+        self._last: tuple[Any, tuple[tuple[str, ...], str], Any] | None = None
 
     def _pooled(self, texts: list[str], kind: str = "query") -> Any:
         from aimass.model.predict import pooled_vectors
 
         key = (tuple(texts), kind)
         last = self._last  # one read: another thread may replace it meanwhile
-        if last is None or last[0] != key:
-            last = (key, pooled_vectors(self.model, self.enc, texts, kind=kind))  # type: ignore[arg-type]
+        if last is None or last[0] is not self.model or last[1] != key:
+            vectors = pooled_vectors(self.model, self.enc, texts, kind=kind)  # type: ignore[arg-type]
+            last = (self.model, key, vectors)
             self._last = last
-        return last[1]
+        return last[2]
 
     def has(self, task: str) -> bool:
         return task in self.model.heads
