@@ -3,6 +3,7 @@ this folder is on ``sys.path``)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -22,6 +23,14 @@ def parse_settings(items: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             out[key] = value
     return out
+
+
+def add_settings_option(p: argparse.ArgumentParser, help: str) -> None:
+    """The repeatable ``--set KEY=VALUE`` option (into ``args.settings``; read it with
+    :func:`parse_settings`)."""
+    p.add_argument(
+        "--set", dest="settings", action="append", default=[], metavar="KEY=VALUE", help=help
+    )
 
 
 def git_commit() -> str:

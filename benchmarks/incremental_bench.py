@@ -37,7 +37,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
-from benchkit import git_commit, parse_settings  # noqa: E402
+from benchkit import add_settings_option, git_commit, parse_settings  # noqa: E402
 
 from aimass.evaluation.benchdata import read_intent, split_half  # noqa: E402
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-layers", type=int, default=0)
     p.add_argument("--base", type=Path, default=None, help="reuse a base model trained before")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
-    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
+    add_settings_option(p, "training overrides, as `aimass bench intent --set`")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 

@@ -34,6 +34,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
 
+from benchkit import add_settings_option  # noqa: E402
+
 from aimass.encoders.frozen import CachedEncoder, get_frozen_encoder  # noqa: E402
 from aimass.evaluation.baselines import (  # noqa: E402
     BASELINES,
@@ -478,13 +480,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--model-timeout", type=float, default=None, help="seconds allowed per `aimass bench`"
     )
-    p.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="passed to every `aimass bench` as --set (e.g. threads=1 on a shared machine)",
+    add_settings_option(
+        p, "passed to every `aimass bench` as --set (e.g. threads=1 on a shared machine)"
     )
     return p.parse_args(argv)
 

@@ -58,7 +58,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
-from benchkit import git_commit, parse_settings, write_atomic  # noqa: E402
+from benchkit import add_settings_option, git_commit, parse_settings, write_atomic  # noqa: E402
 from run_benchmarks import SETS, prepare  # noqa: E402
 
 log = logging.getLogger("trust_bench")
@@ -423,14 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         help="split files and trained models (git-ignored)",
     )
     p.add_argument("--retrain", action="store_true", help="train even if --work has a model")
-    p.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="training overrides, as `aimass bench intent --set`",
-    )
+    add_settings_option(p, "training overrides, as `aimass bench intent --set`")
     p.add_argument("--methods", default="occlusion", help="occlusion and/or ig")
     p.add_argument("--faithfulness-sample", type=int, default=200)
     p.add_argument("--latency-n", type=int, default=100)

@@ -219,8 +219,9 @@ class Store:
         top = response.intents[0] if response.intents else None
         # The FAQ the reply showed (the ranking policy's choice), else the retrieval's top-1.
         choice = getattr(response, "faq_choice", None)
+        shown = choice.shown if choice is not None else None
         faq = next(
-            (f for f in response.faqs if choice is not None and f.faq_id == choice.shown),
+            (f for f in response.faqs if f.faq_id == shown),
             response.faqs[0] if response.faqs else None,
         )
         tags = [t.name for t in response.tags]
