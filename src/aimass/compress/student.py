@@ -283,7 +283,10 @@ class StudentStage:
             s_enc, vocab = trim_student_vocabulary(student, enc, texts, self.vocab_reserve)
         say(f"{self.name}: {rep.params_before:,} -> {rep.params_after:,} parameters; distilling")
         faq = [q for f in files.runtime.get("faqs", []) for q in f.get("questions", [])]
-        data = DistillData.of(self.data.train, self.data.dev, self.data.unlabelled + faq)
+        # Unlabelled and FAQ texts carry only the teachers' signal: a labels-only student
+        # would spend steps on rows with no loss, so it trains on the labelled texts alone.
+        extra = [] if self.labels_only else self.data.unlabelled + faq
+        data = DistillData.of(self.data.train, self.data.dev, extra)
         result = distill(
             student,
             s_enc,
