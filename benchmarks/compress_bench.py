@@ -142,6 +142,9 @@ def main() -> None:
     st.add_argument("--train", type=Path, default=None, help="labelled training messages")
     st.add_argument("--select-dev", type=Path, default=None, help="dev half for selection")
     st.add_argument("--unlabelled", type=Path, default=None, help="extra unlabelled messages")
+    st.add_argument(
+        "--augment", type=int, default=0, help="rewrites per training message (transfer set)"
+    )
     st.add_argument("--layers", type=int, default=None)
     st.add_argument("--layer-choice", default="importance", choices=["importance", "even"])
     st.add_argument("--prune-ffn", type=float, default=None, help="fraction of FFN removed")
@@ -194,6 +197,8 @@ def main() -> None:
             student.update(student_summary(report, stages[0], student))
         if stages[0].student is not None:
             student["distilled_head_accuracy"] = head_accuracy(*stages[0].student, args.dev)
+            if stages[0].report.get("experts_fused") != sorted(artifact_expert_names(args)):
+                student["distilled_refused"] = refused_metrics(stages[0], args)
         rows = [baseline, *report["stages"][:1], *extra_rows, *report["stages"][1:]]
         memory = {
             "torch-fp32": serving(args.artifact, args.threads),
@@ -241,7 +246,7 @@ def student_setup(
 ) -> tuple[list[Any], list[dict[str, Any]], dict[str, Any]]:
     """The distilled student's stage, the full model's ONNX fp32 row (its runner joins the
     timed baselines) and the labels-only student's accuracy, measured on ``--dev``."""
-    from aimass.compress.chain import _eval_set, _metrics, _predictions, compress
+    from aimass.compress.chain import compress
     from aimass.compress.distill import DistillConfig
     from aimass.compress.student import StageData, StudentStage, read_texts
     from aimass.evaluation.evaluate import read_labelled
@@ -259,6 +264,10 @@ def student_setup(
         read_labelled(args.select_dev) if args.select_dev else ([], []),
         read_texts(args.unlabelled) if args.unlabelled else [],
     )
+    if args.augment:
+        from aimass.compress.transfer import transfer_texts
+
+        data.unlabelled += transfer_texts(train[0], args.augment)
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     common: dict[str, Any] = dict(
         layers=args.layers,
@@ -288,21 +297,52 @@ def student_setup(
         reference = TorchPredictor(args.artifact, threads=args.threads)
         alone = StudentStage(data, labels_only=True, name="student-labels-only", **common)
         model, enc = alone.apply(reference.model, reference.enc, reference.files)
-        evalset = _eval_set(reference.files.runtime, args.dev)
-        ref_out = _predictions(reference, evalset)
-        staged = copy.copy(reference)
-        staged.model, staged.enc = model, enc
-        staged.files = dataclasses.replace(reference.files, calibration=alone.calibration)
-        weights = alone.calibration.get("expert_weights", {})
-        staged.experts = {
-            n: load_expert(args.artifact / "experts" / n) for n, w in weights.items() if w
-        }
         summary["labels_only"] = {
-            "metrics": _metrics(_predictions(staged, evalset), ref_out, evalset),
+            "metrics": served_metrics(reference, model, enc, alone.calibration, args),
             "head_accuracy": head_accuracy(model, enc, args.dev),
             "report": alone.report,
         }
     return [distilled], [row], summary
+
+
+def served_metrics(
+    reference: Any, model: Any, enc: Any, calibration: dict[str, Any], args: Any
+) -> dict[str, Any]:
+    """Metrics on ``--dev`` of ``model`` served with ``calibration`` (its expert fusion and
+    out-of-scope rule), as the chain measures its own stages."""
+    from aimass.compress.chain import _eval_set, _metrics, _predictions
+
+    evalset = _eval_set(reference.files.runtime, args.dev)
+    staged = copy.copy(reference)
+    staged.model, staged.enc = model, enc
+    staged.files = dataclasses.replace(reference.files, calibration=calibration)
+    weights = calibration.get("expert_weights", {})
+    staged.experts = {
+        n: load_expert(args.artifact / "experts" / n) for n, w in weights.items() if w
+    }
+    return _metrics(_predictions(staged, evalset), _predictions(reference, evalset), evalset)
+
+
+def refused_metrics(stage: Any, args: Any) -> dict[str, Any]:
+    """The distilled student served as it was before teacher experts stopped being fused
+    again: its calibration refitted with every expert of the artifact (for the report)."""
+    from aimass.compress.student import artifact_experts, recalibrate
+    from aimass.runtime.predictor import TorchPredictor
+
+    reference = TorchPredictor(args.artifact, threads=args.threads)
+    model, enc = stage.student
+    cal = recalibrate(
+        model,
+        enc,
+        stage.data.dev,
+        dict(reference.files.calibration),
+        artifact_experts(args.artifact),
+        train=stage.data.train,
+    )
+    return {
+        "metrics": served_metrics(reference, model, enc, cal, args),
+        "expert_weights": cal.get("expert_weights", {}),
+    }
 
 
 def index_dims(served: Path, dims: list[int], threads: int) -> dict[str, Any]:
@@ -320,6 +360,11 @@ def index_dims(served: Path, dims: list[int], threads: int) -> dict[str, Any]:
         "groups": len(groups),
         "rows": measure_bank(pred.embed, groups, dims),
     }
+
+
+def artifact_expert_names(args: Any) -> list[str]:
+    folder = Path(args.artifact) / "experts"
+    return [p.name for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
 
 
 def head_accuracy(model: Any, enc: Any, dev: Path | None) -> float | None:
@@ -456,10 +501,23 @@ def markdown(r: dict[str, Any]) -> str:
             ),
         ]
         if "labels_only" in s:
+            lo_fused = s["labels_only"].get("report", {}).get("experts_fused")
             lines.append(
                 f"- the intent head alone (no expert fusion, no out-of-scope rule): distilled "
                 f"{s.get('distilled_head_accuracy')}, labels only "
                 f"{s['labels_only'].get('head_accuracy')}"
+            )
+            lines.append(
+                f"- experts fused at serving: distilled {st.get('experts_fused')} (its expert "
+                f"teachers are not fused again), labels only {lo_fused}; transfer set: "
+                f"{st.get('transfer_texts', 0)} texts beyond the training messages"
+            )
+        rf = s.get("distilled_refused")
+        if rf:
+            lines.append(
+                f"- the distilled student fusing its teacher experts again (weights "
+                f"{rf['expert_weights']}): {s['accuracy_basis']} "
+                f"{rf['metrics'].get(s['accuracy_basis'])}"
             )
         if "teacher_weights" in s:
             lines.append(

@@ -223,7 +223,8 @@ def test_cli_builds_a_distilled_student(
     res = CliRunner().invoke(
         app,
         [*args, "--layers", "1", "--prune-ffn", "0.5", "--train", str(dev_file), "--dev",
-         str(dev_file), "--distill-epochs", "2", "--max-accuracy-drop", "100"],
+         str(dev_file), "--distill-epochs", "2", "--max-accuracy-drop", "100",
+         "--augment", "1"],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -235,6 +236,25 @@ def test_cli_builds_a_distilled_student(
     assert {"weighted", "uniform"} <= sr["teacher_weights"]["intent"].keys()
     served = json.loads((out / "encoder" / "config.json").read_text(encoding="utf-8"))
     assert served["num_hidden_layers"] == 1 and served["intermediate_size"] == 32
+    # rewrites of the training messages joined the transfer set
+    assert sr["transfer_texts"] > 0
+    # the student learned from the lexical expert: serving does not fuse it a second time
+    # (the teacher artifact does fuse it, with weight 0.5)
+    assert sr["experts_fused"] == []
+    cal = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    assert not cal.get("expert_weights", {}).get("lexical")
+
+
+def test_transfer_texts_are_seeded_rewrites_never_copies() -> None:
+    from aimass.compress.transfer import transfer_texts
+
+    texts = ["我想退货怎么办", "你们支持花呗吗", "how do I return an item", "where is my parcel"]
+    out = transfer_texts(texts, 2, seed=3)
+    assert out == transfer_texts(texts, 2, seed=3)  # same seed, same set
+    assert len(out) >= len(texts) and len(out) == len(set(out)) <= 2 * len(texts)
+    assert not set(out) & set(texts)
+    assert any(any("\u4e00" <= ch <= "\u9fff" for ch in t) for t in out)  # Chinese rewritten too
+    assert transfer_texts(texts, 0) == [] and transfer_texts([], 2) == []
 
 
 def test_a_student_with_a_trimmed_vocabulary_is_served_from_onnx(

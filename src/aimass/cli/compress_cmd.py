@@ -52,6 +52,11 @@ def compress(
     unlabelled: Path | None = typer.Option(
         None, help="Extra unlabelled messages (one per line or JSONL): soft targets only."
     ),
+    augment: int = typer.Option(
+        0,
+        help="Add N rewrites of each training message (typos, swaps, synonyms...) for the "
+        "teachers to label: a larger transfer set for distillation.",
+    ),
     teachers: str = typer.Option(
         "lexical", help="Teachers besides the model itself, comma-separated (lexical, use)."
     ),
@@ -73,6 +78,7 @@ def compress(
         train=train,
         dev=dev,
         unlabelled=unlabelled,
+        augment=augment,
         layers=layers,
         prune_ffn=prune_ffn,
         prune_heads=prune_heads,

@@ -245,6 +245,10 @@ class StudentStage:
     teacher_weights: dict[str, float] | None = None
     config: DistillConfig = field(default_factory=DistillConfig)
     labels_only: bool = False
+    # A distilled student has learned its expert teachers' outputs: fusing the same experts
+    # again at serving would count their evidence twice, and bring back the second encoder
+    # (USE) that compression is meant to remove. Set to fuse them anyway.
+    fuse_teacher_experts: bool = False
     artifact: Path | None = None  # for its experts (calibration of the served fusion)
     cache_dir: Path | None = None
     name: str = "student"
@@ -299,12 +303,15 @@ class StudentStage:
             progress=say,
         )
         self.student = (result.model, s_enc)
+        experts = artifact_experts(self.artifact)
+        if not self.labels_only and not self.fuse_teacher_experts:
+            experts = {n: e for n, e in experts.items() if n not in self.expert_teachers}
         self.calibration = recalibrate(
             result.model,
             s_enc,
             self.data.dev,
             dict(files.calibration),
-            artifact_experts(self.artifact),
+            experts,
             train=self.data.train,
             faqs=_faq_bank(files),
         )
@@ -321,6 +328,8 @@ class StudentStage:
             "loss_weights": result.loss_weights,
             "seconds": result.seconds,
             "labels_only": self.labels_only,
+            "transfer_texts": len(data.texts) - len(self.data.train[0]),
+            "experts_fused": sorted(experts),
         }
         return result.model, s_enc
 
@@ -446,6 +455,7 @@ def stages_from_options(
     train: Path | None,
     dev: Path | None = None,
     unlabelled: Path | None = None,
+    augment: int = 0,
     layers: int | None = None,
     prune_ffn: float | None = None,
     prune_heads: float | None = None,
@@ -459,7 +469,8 @@ def stages_from_options(
     progress: Callable[[str], None] | None = None,
 ) -> list[Any]:
     """The torch stages ``aimass compress`` runs for its student/pruning options (none when
-    none is given). ``prune_ffn`` / ``prune_heads`` are the fractions *removed*."""
+    none is given). ``prune_ffn`` / ``prune_heads`` are the fractions *removed*; ``augment``
+    adds that many rewrites of each training message to the distillation's transfer set."""
     wanted = (
         layers is not None
         or prune_ffn is not None
@@ -488,11 +499,19 @@ def stages_from_options(
         )
     from aimass.evaluation.evaluate import read_labelled
 
+    if augment < 0:
+        raise TrainingError(
+            f"--augment {augment} is negative", code="AM529", hint="--augment 1 adds one rewrite"
+        )
     data = StageData(
         read_labelled(Path(train)),
         read_labelled(Path(dev)) if dev else ([], []),
         read_texts(unlabelled) if unlabelled else [],
     )
+    if augment and distil:
+        from aimass.compress.transfer import transfer_texts
+
+        data.unlabelled += transfer_texts(data.train[0], augment)
     parts = []
     if layers is not None:
         parts.append(f"L{layers}")
