@@ -20,7 +20,10 @@ from aimass.training.save import save_artifact
 from aimass.training.trainer import train
 from modelkit import FAQ_BANK, INTENT_ROWS, PAIR_ROWS, PROFILE_ROWS, tiny_config
 
-HEADS = ["intent", "profile", "matching", "pair"]
+HEADS = ["intent", "profile", "matching", "pair", "pair-bi"]
+# The task each head serves ("pair-bi" is the bi-encoder for the "pair" task).
+TASK = {"pair-bi": "pair"}
+PAIR_ENCODER = {"pair": "cross", "pair-bi": "bi"}
 
 
 def task_data(head: str) -> TaskData:
@@ -70,10 +73,11 @@ def trained(
     out: dict[str, Any] = {}
     for head in HEADS:
         data = task_data(head)
-        epochs = 120 if head == "pair" else 60
-        result = train(
-            data, tiny_config(tiny_backbones("bert"), epochs=epochs), data, progress=False
+        epochs = 120 if head.startswith("pair") else 60
+        config = tiny_config(
+            tiny_backbones("bert"), epochs=epochs, pair_encoder=PAIR_ENCODER.get(head, "bi")
         )
+        result = train(data, config, data, progress=False)
         path = tmp_path_factory.mktemp(f"artifact-{head}") / "model"
         save_artifact(result, path, config={"train": {}})
         out[head] = (result, path, data)
@@ -83,13 +87,14 @@ def trained(
 @pytest.mark.parametrize("head", HEADS)
 def test_head_overfits_a_few_examples(trained: dict[str, Any], head: str) -> None:
     result, _, data = trained[head]
-    metrics = evaluate(result.model, result.enc, data)[head]
+    task = TASK.get(head, head)
+    metrics = evaluate(result.model, result.enc, data)[task]
     primary = {
         "intent": "accuracy",
         "profile": "micro_f1",
         "matching": "p_at_1",
         "pair": "accuracy",
-    }[head]
+    }[task]
     assert metrics[primary] == pytest.approx(1.0), metrics
 
 
@@ -101,7 +106,10 @@ def test_save_load_gives_identical_outputs(trained: dict[str, Any], head: str) -
     before = outputs(result.model, result.enc, head, texts)
     after = outputs(model, enc, head, texts)
     np.testing.assert_allclose(after, before, rtol=0, atol=1e-6)
-    assert files.manifest["tasks"] == [head]
+    assert files.manifest["tasks"] == [TASK.get(head, head)]
+    if head.startswith("pair"):
+        expected = "pair-bi.v1" if head == "pair-bi" else "pair.v1"
+        assert model.heads["pair"].registry_name == expected
 
 
 @pytest.mark.parametrize("head", HEADS)
@@ -109,7 +117,7 @@ def test_batch_equals_single(trained: dict[str, Any], head: str) -> None:
     result, _, _ = trained[head]
     texts = texts_of(head)
     batched = outputs(result.model, result.enc, head, texts, batch_size=64)
-    if head == "pair":
+    if head.startswith("pair"):
         single = np.concatenate(
             [
                 predict.pair_logits(result.model, result.enc, [a], [b])

@@ -7,6 +7,7 @@ versioned name, so an artifact's ``heads.json`` rebuilds exactly the head it was
 - ``profile.v1``  ProfileHead   multi-label tagging (sigmoid per tag)
 - ``matching.v1`` MatchingHead  bi-encoder embeddings trained contrastively (FAQ/KB retrieval)
 - ``pair.v1``     PairHead      cross-encoder: is sentence pair (a, b) the same question?
+- ``pair-bi.v1``  BiPairHead    the same question by the cosine of two embeddings (CoSENT)
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from aimass.heads.base import HEADS, Head, build_head
 from aimass.heads.intent import IntentHead
 from aimass.heads.matching import MatchingHead
 from aimass.heads.pair import PairHead
+from aimass.heads.pair_bi import BiPairHead
 from aimass.heads.profile import ProfileHead
 
-__all__ = ["HEADS", "Head", "IntentHead", "MatchingHead", "PairHead", "ProfileHead", "build_head"]
+__all__ = [
+    "HEADS",
+    "BiPairHead",
+    "Head",
+    "IntentHead",
+    "MatchingHead",
+    "PairHead",
+    "ProfileHead",
+    "build_head",
+]

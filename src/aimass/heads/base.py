@@ -16,7 +16,8 @@ class Head(nn.Module):
     """A head maps pooled encoder vectors ``(B, H)`` to task outputs.
 
     ``input_kind`` tells the model how to encode the batch for this head:
-    ``"single"`` (one text per row) or ``"pair"`` (two texts joined in one sequence).
+    ``"single"`` (one text per row), ``"pair"`` (two texts joined in one sequence) or ``"bi"``
+    (two texts per row, each encoded alone).
     """
 
     registry_name: ClassVar[str]

@@ -122,12 +122,19 @@ def pair_logits(
     b: list[str],
     batch_size: int = 64,
 ) -> np.ndarray:
+    head = model.heads["pair"]
+    if head.input_kind == "bi":  # embed each distinct question once, score by cosine
+        texts = list(dict.fromkeys([*a, *b]))
+        at = {t: i for i, t in enumerate(texts)}
+        vec = head(pooled_vectors(model, enc, texts, batch_size=batch_size).to(device_of(model)))
+        ia = torch.tensor([at[t] for t in a], dtype=torch.long)
+        ib = torch.tensor([at[t] for t in b], dtype=torch.long)
+        return head.pair_logits(vec[ia], vec[ib]).float().cpu().numpy()  # type: ignore[operator,no-any-return]
     was_training = model.training
     if was_training:
         model.eval()
     order = sorted(range(len(a)), key=lambda i: len(a[i]) + len(b[i]))
     out = np.empty(len(a), dtype=np.float32)
-    head = model.heads["pair"]
     device = device_of(model)
     for start in range(0, len(a), batch_size):
         idx = order[start : start + batch_size]

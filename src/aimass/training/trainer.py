@@ -26,7 +26,7 @@ from torch import nn
 
 from aimass.config.training import TrainConfig
 from aimass.errors import TrainingError
-from aimass.heads import IntentHead, MatchingHead, PairHead, ProfileHead
+from aimass.heads import BiPairHead, IntentHead, MatchingHead, PairHead, ProfileHead
 from aimass.heads.base import Head
 from aimass.model import predict
 from aimass.model.experts import Expert, fit_expert, fuse
@@ -141,7 +141,11 @@ def train(
     if train_data.matching:
         heads["matching"] = MatchingHead(hidden, config.contrastive_scale)
     if train_data.pair:
-        heads["pair"] = PairHead(hidden, config.dropout)
+        heads["pair"] = (
+            BiPairHead(hidden, config.contrastive_scale)
+            if config.pair_encoder == "bi"
+            else PairHead(hidden, config.dropout)
+        )
     model = MultiTaskModel(encoder, heads)
     device = torch.device(
         "cuda"
@@ -173,6 +177,7 @@ def train(
     )
     ddp_model = distributed.wrap(model, dist)
     label_index = {t: {name: i for i, name in enumerate(v)} for t, v in labels.items()}
+    pair_kind = model.heads["pair"].input_kind if "pair" in model.heads else "pair"
 
     # 4. The loop.
     history: list[dict[str, Any]] = []
@@ -211,7 +216,9 @@ def train(
             model.train()
             inputs, targets = cast(
                 tuple[Any, Any],
-                predict.to_device(_encode_batch(enc, Batch(batch.task, mine), label_index), device),
+                predict.to_device(
+                    _encode_batch(enc, Batch(batch.task, mine), label_index, pair_kind), device
+                ),
             )
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 outputs = ddp_model(batch.task, inputs)
@@ -524,8 +531,10 @@ def _length_keys() -> dict[str, Any]:
 
 
 def _encode_batch(
-    enc: TextEncoder, batch: Batch, index: dict[str, dict[str, int]]
+    enc: TextEncoder, batch: Batch, index: dict[str, dict[str, int]], pair_kind: str = "pair"
 ) -> tuple[Any, Any]:
+    """Model inputs and loss targets of one batch. Pairs are one joined sequence for a
+    cross-encoder (``pair_kind`` "pair") or two encoded batches for a bi-encoder ("bi")."""
     rows = batch.rows
     if batch.task == "intent":
         return enc([r[0] for r in rows]), torch.tensor([index["intents"][r[1]] for r in rows])
@@ -543,9 +552,10 @@ def _encode_batch(
             [groups[r[2]] for r in rows]
         )
     if batch.task == "pair":
-        return enc.pairs([r[0] for r in rows], [r[1] for r in rows]), torch.tensor(
-            [r[2] for r in rows]
-        )
+        y = torch.tensor([r[2] for r in rows])
+        if pair_kind == "bi":
+            return (enc([r[0] for r in rows]), enc([r[1] for r in rows])), y
+        return enc.pairs([r[0] for r in rows], [r[1] for r in rows]), y
     raise TrainingError(f"unknown task {batch.task!r}", code="AM501")
 
 
