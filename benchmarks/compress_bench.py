@@ -508,8 +508,9 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{s['labels_only'].get('head_accuracy')}"
             )
             lines.append(
-                f"- experts fused at serving: distilled {st.get('experts_fused')} (its expert "
-                f"teachers are not fused again), labels only {lo_fused}; transfer set: "
+                f"- experts offered to the served fusion (weights fitted on the selection "
+                f"half): distilled {st.get('experts_fused')} (its expert teachers are not fused "
+                f"again), labels only {lo_fused}; transfer set: "
                 f"{st.get('transfer_texts', 0)} texts beyond the training messages"
             )
         rf = s.get("distilled_refused")
