@@ -145,6 +145,11 @@ def main() -> None:
     st.add_argument(
         "--augment", type=int, default=0, help="rewrites per training message (transfer set)"
     )
+    st.add_argument(
+        "--no-fuse-teacher-experts",
+        action="store_true",
+        help="serve the distilled student without the experts it learned from",
+    )
     st.add_argument("--layers", type=int, default=None)
     st.add_argument("--layer-choice", default="importance", choices=["importance", "even"])
     st.add_argument("--prune-ffn", type=float, default=None, help="fraction of FFN removed")
@@ -281,7 +286,13 @@ def student_setup(
         progress=say,
     )
     teachers = [t.strip() for t in args.teachers.split(",") if t.strip()]
-    distilled = StudentStage(data, expert_teachers=teachers, name="student-distilled", **common)
+    distilled = StudentStage(
+        data,
+        expert_teachers=teachers,
+        fuse_teacher_experts=not args.no_fuse_teacher_experts,
+        name="student-distilled",
+        **common,
+    )
 
     say("full model: ONNX fp32 export")
     full = tmp / "full-onnx"
@@ -324,8 +335,8 @@ def served_metrics(
 
 
 def refused_metrics(stage: Any, args: Any) -> dict[str, Any]:
-    """The distilled student served as it was before teacher experts stopped being fused
-    again: its calibration refitted with every expert of the artifact (for the report)."""
+    """With --no-fuse-teacher-experts, the distilled student as it would be served by
+    default: its calibration refitted with every expert of the artifact (for the report)."""
     from aimass.compress.student import artifact_experts, recalibrate
     from aimass.runtime.predictor import TorchPredictor
 
@@ -509,8 +520,8 @@ def markdown(r: dict[str, Any]) -> str:
             )
             lines.append(
                 f"- experts offered to the served fusion (weights fitted on the selection "
-                f"half): distilled {st.get('experts_fused')} (its expert teachers are not fused "
-                f"again), labels only {lo_fused}; transfer set: "
+                f"half): distilled {st.get('experts_fused')}, labels only {lo_fused}; "
+                f"transfer set: "
                 f"{st.get('transfer_texts', 0)} texts beyond the training messages"
             )
         rf = s.get("distilled_refused")

@@ -57,6 +57,11 @@ def compress(
         help="Add N rewrites of each training message (typos, swaps, synonyms...) for the "
         "teachers to label: a larger transfer set for distillation.",
     ),
+    fuse_teacher_experts: bool = typer.Option(
+        True,
+        help="Let the served fusion use the experts the student learned from (weights fitted "
+        "on dev); --no-fuse-teacher-experts serves the student alone, without their encoders.",
+    ),
     teachers: str = typer.Option(
         "lexical", help="Teachers besides the model itself, comma-separated (lexical, use)."
     ),
@@ -79,6 +84,7 @@ def compress(
         dev=dev,
         unlabelled=unlabelled,
         augment=augment,
+        fuse_teacher_experts=fuse_teacher_experts,
         layers=layers,
         prune_ffn=prune_ffn,
         prune_heads=prune_heads,
