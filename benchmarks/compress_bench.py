@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import functools
 import json
 import os
 import subprocess
@@ -202,7 +203,7 @@ def main() -> None:
             student.update(student_summary(report, stages[0], student))
         if stages[0].student is not None:
             student["distilled_head_accuracy"] = head_accuracy(*stages[0].student, args.dev)
-            if stages[0].report.get("experts_fused") != sorted(artifact_expert_names(args)):
+            if args.no_fuse_teacher_experts:
                 student["distilled_refused"] = refused_metrics(stages[0], args)
         rows = [baseline, *report["stages"][:1], *extra_rows, *report["stages"][1:]]
         memory = {
@@ -256,7 +257,6 @@ def student_setup(
     from aimass.compress.student import StageData, StudentStage, read_texts
     from aimass.evaluation.evaluate import read_labelled
     from aimass.runtime.onnx_predictor import OnnxPredictor
-    from aimass.runtime.predictor import TorchPredictor
 
     train = read_labelled(args.train)
     if args.max_train and len(train[0]) > args.max_train:
@@ -305,7 +305,7 @@ def student_setup(
     summary: dict[str, Any] = {"train_texts": len(train[0]), "select_dev": len(data.dev[0])}
     if not args.no_labels_only:
         say("labels-only student: training")
-        reference = TorchPredictor(args.artifact, threads=args.threads)
+        reference = reference_predictor(args.artifact, args.threads)
         alone = StudentStage(data, labels_only=True, name="student-labels-only", **common)
         model, enc = alone.apply(reference.model, reference.enc, reference.files)
         summary["labels_only"] = {
@@ -321,9 +321,9 @@ def served_metrics(
 ) -> dict[str, Any]:
     """Metrics on ``--dev`` of ``model`` served with ``calibration`` (its expert fusion and
     out-of-scope rule), as the chain measures its own stages."""
-    from aimass.compress.chain import _eval_set, _metrics, _predictions
+    from aimass.compress.chain import _metrics, _predictions
 
-    evalset = _eval_set(reference.files.runtime, args.dev)
+    evalset, ref_out = reference_outputs(args.artifact, args.threads, args.dev)
     staged = copy.copy(reference)
     staged.model, staged.enc = model, enc
     staged.files = dataclasses.replace(reference.files, calibration=calibration)
@@ -331,16 +331,33 @@ def served_metrics(
     staged.experts = {
         n: load_expert(args.artifact / "experts" / n) for n, w in weights.items() if w
     }
-    return _metrics(_predictions(staged, evalset), _predictions(reference, evalset), evalset)
+    return _metrics(_predictions(staged, evalset), ref_out, evalset)
+
+
+@functools.cache
+def reference_predictor(artifact: Path, threads: int) -> Any:
+    """The full model, loaded once for every comparison the benchmark makes."""
+    from aimass.runtime.predictor import TorchPredictor
+
+    return TorchPredictor(artifact, threads=threads)
+
+
+@functools.cache
+def reference_outputs(artifact: Path, threads: int, dev: Path | None) -> tuple[Any, Any]:
+    """``--dev`` as the chain reads it, and the full model's predictions on it."""
+    from aimass.compress.chain import _eval_set, _predictions
+
+    reference = reference_predictor(artifact, threads)
+    evalset = _eval_set(reference.files.runtime, dev)
+    return evalset, _predictions(reference, evalset)
 
 
 def refused_metrics(stage: Any, args: Any) -> dict[str, Any]:
     """With --no-fuse-teacher-experts, the distilled student as it would be served by
     default: its calibration refitted with every expert of the artifact (for the report)."""
     from aimass.compress.student import artifact_experts, recalibrate
-    from aimass.runtime.predictor import TorchPredictor
 
-    reference = TorchPredictor(args.artifact, threads=args.threads)
+    reference = reference_predictor(args.artifact, args.threads)
     model, enc = stage.student
     cal = recalibrate(
         model,
@@ -371,11 +388,6 @@ def index_dims(served: Path, dims: list[int], threads: int) -> dict[str, Any]:
         "groups": len(groups),
         "rows": measure_bank(pred.embed, groups, dims),
     }
-
-
-def artifact_expert_names(args: Any) -> list[str]:
-    folder = Path(args.artifact) / "experts"
-    return [p.name for p in folder.iterdir() if p.is_dir()] if folder.is_dir() else []
 
 
 def head_accuracy(model: Any, enc: Any, dev: Path | None) -> float | None:

@@ -35,9 +35,7 @@ class BiPairHead(Head):
     def __init__(self, hidden_size: int, scale: float = 20.0) -> None:
         super().__init__()
         self.hidden_size = hidden_size
-        self.scale = scale
-        # Decision threshold on the logit, fitted on dev after training.
-        self.register_buffer("threshold", torch.tensor(0.0))
+        self.scale = scale  # the decision threshold on the logit lives in the calibration
 
     def spec(self) -> dict[str, Any]:
         return {"type": self.registry_name, "hidden_size": self.hidden_size, "scale": self.scale}
@@ -57,6 +55,3 @@ class BiPairHead(Head):
         wrong_way = y.unsqueeze(1) < y.unsqueeze(0)  # i negative, j positive
         terms = torch.cat([torch.zeros(1, device=s.device), diff[wrong_way]])
         return torch.logsumexp(terms, dim=0)
-
-    def probabilities(self, logits: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(logits - self.threshold)
