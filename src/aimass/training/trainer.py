@@ -177,7 +177,7 @@ def train(
     )
     ddp_model = distributed.wrap(model, dist)
     label_index = {t: {name: i for i, name in enumerate(v)} for t, v in labels.items()}
-    pair_kind = model.heads["pair"].input_kind if "pair" in model.heads else "pair"
+    pair_kind = cast(Head, model.heads["pair"]).input_kind if "pair" in model.heads else "pair"
 
     # 4. The loop.
     history: list[dict[str, Any]] = []
