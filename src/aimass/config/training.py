@@ -10,7 +10,7 @@ ExpertName = Literal["lexical", "use", "minilm"]
 
 
 def _default_experts() -> list[ExpertName]:
-    return ["lexical", "use"]
+    return ["lexical", "use", "minilm"]
 
 
 class TrainConfig(BaseModel):
@@ -84,7 +84,8 @@ class TrainConfig(BaseModel):
     # at serving time: still one model).
     weight_ensemble: bool = True
     # Intent experts fused with the fine-tuned head (model/experts.py): "lexical" (character
-    # n-grams) and frozen encoders ("use"); weights fitted on dev, 0 where one does not help.
+    # n-grams) and frozen encoders ("use"; "minilm", fitted for English data only); weights
+    # fitted on dev, 0 where one does not help.
     experts: list[ExpertName] = Field(default_factory=_default_experts)
     # "auto" uses a CUDA GPU when torch sees one (training only; serving is CPU-first).
     device: Literal["auto", "cpu", "cuda"] = "auto"

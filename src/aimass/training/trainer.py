@@ -604,6 +604,9 @@ def _fit_experts(
     assert train.intent is not None and dev.intent is not None
     out: dict[str, Expert] = {}
     for name in names:
+        if name in ENGLISH_ONLY_EXPERTS and not _mostly_english(train.intent.texts):
+            log.info("intent expert %r skipped: it reads English only", name)
+            continue
         try:
             out[name] = fit_expert(
                 name,
@@ -616,6 +619,18 @@ def _fit_experts(
         except MissingDependency as e:  # an optional expert whose package is absent
             log.warning("intent expert %r skipped: %s", name, e.message)
     return out
+
+
+# Experts on an English-only encoder (MiniLM turns most Chinese characters into [UNK]): fitted
+# only when nearly all training messages are English, since one fusion weight covers every
+# message of a bilingual bot.
+ENGLISH_ONLY_EXPERTS = frozenset({"minilm"})
+
+
+def _mostly_english(texts: Sequence[str], share: float = 0.9) -> bool:
+    from aimass.data.language import language_of
+
+    return bool(texts) and sum(language_of(t) == "en" for t in texts) >= share * len(texts)
 
 
 def _weight_ensemble(
