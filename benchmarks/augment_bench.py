@@ -14,6 +14,14 @@ For each seed:
    are ``--intents``: ``all`` or ``worst:K`` by F1 on dev half a, never half b);
 3. train again on train + augmented examples, same seed, same settings, and evaluate on half b.
 
+``--use soft`` changes step 3: the augmented examples are not trained on with their labels;
+the model distils into a copy of itself (``aimass.compress.student.StudentStage``, every
+layer kept) on train + the augmented texts, soft-labelled by the model and its intent
+experts (the teachers, weights fitted on half a) -- what ``aimass compress --augment`` does
+for a student. Both sides are then measured by the compression chain on half b as served
+(``compress(dev=half b, select_dev=half a)``), and a control row distils without the
+augmented texts, so the gain that is augmentation's is told apart from self-distillation's.
+
 Writes ``<out>/augment_bench.json`` (every run, the augmentation reports, the summary) and
 ``<out>/augment_bench.md``. Run it on an idle machine: it trains 2 models per seed.
 
@@ -130,15 +138,23 @@ def run_seed(
         len(added),
     )
     write_jsonl(folder / "augmented.jsonl", [{**c.__dict__} for c in result.selected])
-    aug_train = write_jsonl(folder / "train_augmented.jsonl", [*train, *added])
-    augmented = bench_intent(aug_train, dev_file, test_file, overrides=overrides)
-    log.info("seed %d with augmentation: accuracy %.4f", seed, augmented["accuracy"])
     keep = ("accuracy", "macro_f1", "ece", "n", "train_seconds", "epochs_run")
+    extra: dict[str, Any] = {}
+    if args.use == "soft":
+        without, augmented, extra = soft_runs(seed, train, added, folder, dev_file, test_file, args)
+        without["bench_intent_accuracy"] = base["accuracy"]
+    else:
+        aug_train = write_jsonl(folder / "train_augmented.jsonl", [*train, *added])
+        augmented = bench_intent(aug_train, dev_file, test_file, overrides=overrides)
+        without = {k: base.get(k) for k in keep}
+        augmented = {k: augmented.get(k) for k in keep}
+    log.info("seed %d with augmentation: accuracy %.4f", seed, augmented["accuracy"])
     return {
         "seed": seed,
-        "without": {k: base.get(k) for k in keep},
-        "with": {k: augmented.get(k) for k in keep},
-        "gain": round(augmented["accuracy"] - base["accuracy"], 4),
+        "without": without,
+        "with": augmented,
+        **extra,
+        "gain": round(augmented["accuracy"] - without["accuracy"], 4),
         "augmentation": {
             **{k: v for k, v in report.items() if k != "intents"},
             "intents_augmented": len(report["intents"]),
@@ -148,6 +164,74 @@ def run_seed(
         },
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def soft_runs(
+    seed: int,
+    train: list[IntentExample],
+    added: list[IntentExample],
+    folder: Path,
+    dev_file: Path,
+    test_file: Path,
+    args: argparse.Namespace,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(without, with, control): the base model, its self-distilled copy on train + the
+    augmented texts, and the copy distilled on train alone; each as served, on half b."""
+    from aimass.compress.chain import compress
+    from aimass.compress.distill import DistillConfig
+    from aimass.compress.student import StageData, StudentStage
+    from aimass.evaluation.evaluate import read_labelled
+
+    base = folder / "base"
+    experts = (
+        sorted(p.name for p in (base / "experts").iterdir()) if (base / "experts").is_dir() else []
+    )
+    data = ([e.text for e in train], [e.label for e in train])
+    rows: dict[str, dict[str, Any]] = {}
+    for name, extra in (("with", [e.text for e in added]), ("control", [])):
+        started = time.perf_counter()
+        stage = StudentStage(
+            StageData(data, read_labelled(dev_file), extra),
+            expert_teachers=experts,
+            config=DistillConfig(
+                epochs=args.distill_epochs, max_minutes=args.distill_minutes, seed=seed
+            ),
+            artifact=base,
+            cache_dir=folder / "teacher-cache",
+            name=f"self-distilled-{name}",
+        )
+        report = compress(
+            base,
+            folder / f"soft-{name}",
+            dev=test_file,
+            select_dev=dev_file,
+            int8=False,
+            stages=[stage],
+            max_accuracy_drop=100.0,  # measuring, not choosing: fp32 is the only candidate
+            over_budget="keep-fp32",
+            threads=args.threads,
+        )
+        ref, served = report["stages"][0], report["stages"][-1]
+        rows["without"] = {
+            "accuracy": ref["metrics"]["intent_accuracy"] / 100,
+            "macro_f1": ref["metrics"]["intent_macro_f1"] / 100,
+            "n": ref["metrics"]["n"],
+        }
+        rows[name] = {
+            "accuracy": served["metrics"]["intent_accuracy"] / 100,
+            "macro_f1": served["metrics"]["intent_macro_f1"] / 100,
+            "n": served["metrics"]["n"],
+            "distill_seconds": round(time.perf_counter() - started, 1),
+            "teacher_weights": stage.report.get("teacher_weights"),
+        }
+        log.info("seed %d %s: accuracy %.4f", seed, name, rows[name]["accuracy"])
+    control = {
+        "control": rows["control"],
+        "self_distillation_gain": round(
+            rows["control"]["accuracy"] - rows["without"]["accuracy"], 4
+        ),
+    }
+    return rows["without"], rows["with"], control
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -160,9 +244,14 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         for k, v in r["augmentation"]["by_reason"].items():
             reasons[k] = reasons.get(k, 0) + v
     gain = _mean_sd(gains)
+    control = [r["control"]["accuracy"] for r in runs if "control" in r]
     return {
         "accuracy_without": _mean_sd(without),
         "accuracy_with": _mean_sd(with_aug),
+        "accuracy_control": _mean_sd(control),
+        "gain_over_control": _mean_sd(
+            [r["with"]["accuracy"] - r["control"]["accuracy"] for r in runs if "control" in r]
+        ),
         "gain": gain,
         "rejected_share": _mean_sd([s for s in shares if s is not None]),
         "rejected_by_reason": reasons,
@@ -186,13 +275,30 @@ def markdown(result: dict[str, Any]) -> str:
         f"Train `{cfg['train']}`; selection on dev half a, accuracy on dev half b"
         f" (`split_half(seed=0)`, n={result['runs'][0]['without']['n'] if result['runs'] else 0});"
         f" seeds {cfg['seeds']}; augmenters `{cfg['augmenters']}`; intents `{cfg['intents']}`;"
-        f" {cfg['per_example']} per example; filter threshold {cfg['threshold']}.",
+        f" {cfg['per_example']} per example; filter threshold {cfg['threshold']};"
+        f" augmented examples used as `{cfg.get('use', 'hard')}` labels"
+        + (
+            " (self-distillation on train + augmented texts, teachers = the model and its"
+            " experts; accuracies as served by the compression chain)"
+            if cfg.get("use") == "soft"
+            else ""
+        )
+        + ".",
         "",
         "| | accuracy (%, mean ± sd) |",
         "|---|---|",
         f"| without augmentation | {pm(s['accuracy_without'])} |",
         f"| with augmentation | {pm(s['accuracy_with'])} |",
         f"| gain (points) | {pm(s['gain'])} |",
+        *(
+            [
+                f"| control: self-distilled without the augmented texts | "
+                f"{pm(s['accuracy_control'])} |",
+                f"| gain of the augmented texts over the control | {pm(s['gain_over_control'])} |",
+            ]
+            if s.get("accuracy_control", {}).get("mean") is not None
+            else []
+        ),
         "",
         f"Target: gain ≥ {TARGET_GAIN * 100:.1f} points — "
         + ("**met**" if s["target_met"] else "**not met**"),
@@ -200,14 +306,15 @@ def markdown(result: dict[str, Any]) -> str:
         f"Label filter: {pm(s['rejected_share'])} % of candidates rejected on average; by reason"
         " (all seeds): " + ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items()),
         "",
-        "| seed | without | with | gain | candidates | rejected | added |",
-        "|---|---|---|---|---|---|---|",
+        "| seed | without | with | gain | control | candidates | rejected | added |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in result["runs"]:
         a = r["augmentation"]
+        control = f"{r['control']['accuracy'] * 100:.2f}" if "control" in r else "—"
         lines.append(
             f"| {r['seed']} | {r['without']['accuracy'] * 100:.2f} | {r['with']['accuracy'] * 100:.2f}"
-            f" | {r['gain'] * 100:+.2f} | {a['candidates']} | {a['rejected']}"
+            f" | {r['gain'] * 100:+.2f} | {control} | {a['candidates']} | {a['rejected']}"
             f" ({(a['rejected_share'] or 0) * 100:.1f}%) | {a['added']} |"
         )
     lines += [
@@ -229,6 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--intents", default="all", help="all, or worst:K by F1 on dev half a")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--oversample", type=int, default=3)
+    p.add_argument(
+        "--use",
+        choices=("hard", "soft"),
+        default="hard",
+        help="hard: train on the augmented examples' labels; soft: self-distil on them",
+    )
+    p.add_argument("--distill-epochs", type=float, default=4.0, help="--use soft")
+    p.add_argument("--distill-minutes", type=float, default=None, help="--use soft: cap")
+    p.add_argument("--threads", type=int, default=2, help="--use soft: chain threads")
     p.add_argument("--limit-intents", type=int, default=0, help="smoke runs: first N intents only")
     p.add_argument("--set", action="append", help="training override KEY=VALUE (repeatable)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "augment")
@@ -265,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             "intents": args.intents,
             "threshold": args.threshold,
             "oversample": args.oversample,
+            "use": args.use,
+            "distill_epochs": args.distill_epochs if args.use == "soft" else None,
             "limit_intents": args.limit_intents,
             "overrides": parse_settings(args.set or []),
         },

@@ -241,3 +241,45 @@ def test_torch_stages_plug_in_before_export(torch_artifact: Path, tmp_path: Path
             stages=[DropTopLayer()],
         )
     assert e.value.code == "AM527" and not (tmp_path / "refused").exists()
+
+
+def test_candidates_are_judged_on_the_selection_set_and_reported_on_dev(
+    torch_artifact: Path, dev_file: Path, tmp_path: Path
+) -> None:
+    """A benchmark selects on one dev half and reports on the other: the budget is spent on
+    ``select_dev``, ``dev`` only measures; ``over_budget="keep-fp32"`` records a stage that
+    misses the budget instead of failing the run."""
+    from aimass.compress.chain import compress
+
+    rows = [json.loads(x) for x in dev_file.read_text(encoding="utf-8").splitlines()]
+    wrong = tmp_path / "wrong.jsonl"  # every label wrong: accuracy 0 here whatever the model
+    labels = sorted({r["label"] for r in rows})
+    wrong.write_text(
+        "\n".join(
+            json.dumps(
+                {"text": r["text"], "label": labels[(labels.index(r["label"]) + 1) % len(labels)]}
+            )
+            for r in rows
+        ),
+        encoding="utf-8",
+    )
+    report = compress(
+        torch_artifact,
+        tmp_path / "selected",
+        dev=wrong,
+        select_dev=dev_file,
+        threads=1,
+        int8=False,
+        max_accuracy_drop=-1.0,  # nothing meets it: the stage's fp32 export is kept anyway
+        over_budget="keep-fp32",
+        stages=[DropTopLayer()],
+    )
+    ref, stage, fp32 = report["stages"]
+    assert report["budget_basis"].endswith("on the selection set")
+    assert ref["metrics"]["intent_accuracy"] < 50  # dev: the mislabelled file
+    assert ref["select_metrics"]["intent_accuracy"] > 50  # selection: the true labels
+    assert stage["select_metrics"] and "accuracy_drop" in fp32["select_metrics"]
+    assert fp32["status"] == "kept" and "although it loses" in fp32["reason"]
+    assert (tmp_path / "selected" / "report.md").read_text(encoding="utf-8").count(
+        "selection set"
+    ) >= 3

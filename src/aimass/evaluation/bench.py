@@ -152,6 +152,7 @@ def bench_match(
     model_out: Path | None = None,
 ) -> dict[str, Any]:
     from aimass.model.predict import pair_logits
+    from aimass.training.calibrate import served_pair_logits
     from aimass.training.data import PairData, TaskData
     from aimass.training.trainer import train as train_model
 
@@ -164,15 +165,21 @@ def bench_match(
     result = train_model(TaskData(pair=pairs(tr)), config, TaskData(pair=pairs(dv)))
     predictor, path, tmp = _save_and_load(result, config, model_out, {})
     model, enc = predictor.model, predictor.enc
-    threshold = float(predictor.files.calibration.get("pair_threshold_logit", 0.0))
-    logits = pair_logits(model, enc, [r.text_a for r in te], [r.text_b for r in te])
+    cal = predictor.files.calibration
+    threshold = float(cal.get("pair_threshold_logit", 0.0))
+
+    def served(a: list[str], b: list[str]) -> np.ndarray:
+        return served_pair_logits(cal, pair_logits(model, enc, a, b), a, b)
+
+    logits = served([r.text_a for r in te], [r.text_b for r in te])
     metrics = match_metrics([r.label for r in te], logits, threshold)
     metrics.update(
         train_seconds=round(result.train_seconds, 1),
         model_mb=_dir_mb(path),
         latency_ms_p50=_latency_p50(
-            lambda i: pair_logits(model, enc, [te[i].text_a], [te[i].text_b]), list(range(len(te)))
+            lambda i: served([te[i].text_a], [te[i].text_b]), list(range(len(te)))
         ),
+        pair_fusion=cal.get("pair_fusion"),
         dev=result.metrics,
         epochs_run=result.epochs_run,
         config=config.model_dump(),

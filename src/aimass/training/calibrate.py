@@ -6,6 +6,9 @@
 - The combined out-of-scope score (``fit_scope``): calibrated confidence and the cosine to
   the nearest class prototype in the embedding space, one threshold; the runtime applies it
   with ``aimass.runtime.scope.decide``.
+- Question matching (``fit_pair_fusion``): the pair head's logit combined with how much of the
+  two questions' characters they share, by a logistic regression on dev, then the threshold
+  on the combined score; ``served_pair_logits`` applies both wherever pairs are scored.
 - FAQ confidence: a logistic map from the best match's cosine (and its margin over the
   runner-up) to the probability that the top FAQ is right. Raw cosines of E5 sit in a narrow
   band (MODELS.md) and mean nothing as thresholds until mapped like this.
@@ -271,3 +274,67 @@ def example_bank(
         "labels": [labels[i] for i in chosen],
         "vectors": pack(vectors[chosen]),
     }
+
+
+# ------------------------------------------------------------------ question matching
+
+
+def pair_overlap_features(a: list[str], b: list[str]) -> np.ndarray:
+    """Jaccard overlap of the two questions' characters and character bigrams, ``(N, 2)``.
+
+    Why: a bi-encoder scores "花呗怎么还款" and "借呗怎么还款" as near-identical because
+    nearly every character is shared, while in matching data (AFQMC) such near-copies that
+    differ in one product name are often different questions. Fitted on dev, the overlap's
+    weight comes out negative: it discounts what the cosine over-counts (+1.35 accuracy on
+    AFQMC dev half b in the analysis that chose these features; benchmarks/README.md).
+    """
+    import unicodedata
+
+    def grams(text: str, n: int) -> set[str]:
+        t = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+        return {t[i : i + n] for i in range(max(1, len(t) - n + 1))}
+
+    out = np.zeros((len(a), 2), dtype=np.float64)
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        for j, n in enumerate((1, 2)):
+            gx, gy = grams(x, n), grams(y, n)
+            out[i, j] = len(gx & gy) / max(1, len(gx | gy))
+    return out
+
+
+def fit_pair_fusion(logits: np.ndarray, feats: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    """Logistic regression of "same question" on (pair logit, overlap features), fitted on dev;
+    coefficients on the raw features (standardisation folded in), so serving is a dot
+    product. With too little dev data it is the identity (the logit alone)."""
+    y = np.asarray(labels, dtype=np.int64)
+    if len(y) < 20 or y.all() or not y.any():
+        return {"w_logit": 1.0, "w_overlap": [0.0] * feats.shape[1], "bias": 0.0, "fitted": 0.0}
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.column_stack([logits, feats])  # (N, 1 + F)
+    mean, scale = x.mean(0), x.std(0) + 1e-9
+    lr = LogisticRegression(C=100.0, max_iter=1000).fit((x - mean) / scale, y)
+    coef = lr.coef_[0] / scale
+    bias = float(lr.intercept_[0] - np.sum(lr.coef_[0] * mean / scale))
+    return {
+        "w_logit": float(coef[0]),
+        "w_overlap": [float(c) for c in coef[1:]],
+        "bias": bias,
+        "fitted": 1.0,
+    }
+
+
+def served_pair_logits(
+    calibration: dict[str, Any], logits: np.ndarray, a: list[str], b: list[str]
+) -> np.ndarray:
+    """The pair score production thresholds with ``pair_threshold_logit``: the head's logit
+    fused by ``pair_fusion`` when the artifact has one (older artifacts: the logit)."""
+    params = calibration.get("pair_fusion")
+    if not params:
+        return np.asarray(logits, dtype=np.float64)
+    feats = pair_overlap_features(a, b)
+    return (
+        params["w_logit"] * np.asarray(logits, dtype=np.float64)
+        + feats @ np.asarray(params["w_overlap"], dtype=np.float64)
+        + params["bias"]
+    )

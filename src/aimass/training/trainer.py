@@ -412,9 +412,12 @@ def fit_calibration(
     if dev.pair and dev.pair.labels and "pair" in model.heads:
         from aimass.evaluation.metrics import best_threshold
 
+        y = np.array(dev.pair.labels)
         logits = predict.pair_logits(model, enc, dev.pair.a, dev.pair.b)
-        thr = best_threshold(np.array(dev.pair.labels), logits)
-        cal["pair_threshold_logit"] = thr
+        feats = calibrate.pair_overlap_features(dev.pair.a, dev.pair.b)
+        cal["pair_fusion"] = calibrate.fit_pair_fusion(logits, feats, y)
+        served = calibrate.served_pair_logits(cal, logits, dev.pair.a, dev.pair.b)
+        cal["pair_threshold_logit"] = best_threshold(y, served)
     return cal
 
 
