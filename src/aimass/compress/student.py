@@ -185,6 +185,7 @@ def recalibrate(
         negatives,
         train=train_data,
         oos_cost=float(calibration.get("oos_cost", 1.0)),
+        oos_target_recall=calibration.get("oos_target_recall"),
     )
     if not new.get("oos_threshold_from_dev") and "oos_threshold" in calibration:
         new["oos_threshold"] = calibration["oos_threshold"]  # keep the project's default

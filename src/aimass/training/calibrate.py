@@ -168,6 +168,7 @@ def fit_scope(
     *,
     target_recall: float = 0.99,
     oos_cost: float = 1.0,
+    oos_target_recall: float | None = None,
 ) -> dict[str, Any]:
     """The combined in-scope score and its threshold, fitted on dev (see runtime/scope.py).
 
@@ -175,7 +176,10 @@ def fit_scope(
     out-of-scope on the two standardised signals, then the threshold with the best dev
     accuracy of the whole rule (plain rule first, as served), an out-of-scope example
     counting ``oos_cost`` times; "no extra threshold" is a
-    candidate, so the rule is never worse on dev than the plain one. Without them: the two
+    candidate, so the rule is never worse on dev than the plain one. With
+    ``oos_target_recall``, thresholds that catch at least that share of the dev out-of-scope
+    examples come first (the best weighted accuracy among them); if none does, the best
+    weighted accuracy overall. Without them: the two
     signals averaged, and the threshold that keeps ``target_recall`` of the in-scope dev
     messages the plain rule keeps.
     """
@@ -203,11 +207,17 @@ def fit_scope(
     score = z @ weights + bias
     if from_dev:
         w = np.where(g == OOS, oos_cost, 1.0)
-        best_t, best_acc = -np.inf, float(np.sum(w * (pred == g)))
+        target = -1.0 if oos_target_recall is None else oos_target_recall
+
+        def key(decided: np.ndarray) -> tuple[bool, float]:
+            caught = float(np.mean(decided[~is_in] == OOS))
+            return caught >= target - 1e-9, float(np.sum(w * (decided == g)))
+
+        best_t, best = -np.inf, key(pred)
         for t in np.unique(score[kept]):
-            acc = float(np.sum(w * (np.where(kept & (score < t), OOS, pred) == g)))
-            if acc > best_acc + 1e-9:
-                best_t, best_acc = float(t), acc
+            k = key(np.where(kept & (score < t), OOS, pred))
+            if k[0] > best[0] or (k[0] == best[0] and k[1] > best[1] + 1e-9):
+                best_t, best = float(t), k
         threshold = best_t
     else:
         kept_in = score[kept & is_in]
@@ -239,6 +249,11 @@ def fit_scope(
         "from_dev": from_dev,
         "target": (
             f"dev accuracy, out-of-scope examples weighted {oos_cost:g}"
+            + (
+                f", among thresholds that catch {oos_target_recall:g} of them"
+                if oos_target_recall is not None
+                else ""
+            )
             if from_dev
             else f"in-scope recall {target_recall}"
         ),

@@ -150,6 +150,7 @@ def add_intents(
         negatives,
         train=TaskData(intent=pool),
         oos_cost=float(files.calibration.get("oos_cost", 1.0)),
+        oos_target_recall=files.calibration.get("oos_target_recall"),
     )
     calibration = {**files.calibration, **intent_cal}
     metrics = dict(files.metrics.get("dev", {}))

@@ -300,7 +300,14 @@ def train(
         if lab == calibrate.OOS
     ]
     calibration = fit_calibration(
-        model, enc, dev_data, experts, negatives, train=train_data, oos_cost=config.oos_cost
+        model,
+        enc,
+        dev_data,
+        experts,
+        negatives,
+        train=train_data,
+        oos_cost=config.oos_cost,
+        oos_target_recall=config.oos_target_recall,
     )
     final = best_metrics
     model.to("cpu")
@@ -356,6 +363,7 @@ def fit_calibration(
     *,
     train: TaskData | None = None,
     oos_cost: float = 1.0,
+    oos_target_recall: float | None = None,
 ) -> dict[str, Any]:
     """Temperatures, the intent experts' weights, the out-of-scope threshold and the FAQ
     confidence map, all fitted on dev; with ``train``, also the combined out-of-scope score
@@ -383,10 +391,19 @@ def fit_calibration(
         cal["oos_threshold_from_dev"] = calibrate.OOS in dev.intent.labels
         if cal["oos_threshold_from_dev"]:
             cal["oos_cost"] = oos_cost  # a refit (student, new intents) uses the same cost
+            cal["oos_target_recall"] = oos_target_recall
         if train is not None and train.intent and train.intent.texts:
             cal.update(
                 _fit_scope(
-                    model, enc, train, dev, probs, head.labels, cal["oos_threshold"], oos_cost
+                    model,
+                    enc,
+                    train,
+                    dev,
+                    probs,
+                    head.labels,
+                    cal["oos_threshold"],
+                    oos_cost,
+                    oos_target_recall=oos_target_recall,
                 )
             )
     if dev.profile and dev.profile.texts and "profile" in model.heads:
@@ -431,6 +448,8 @@ def _fit_scope(
     msp_threshold: float,
     oos_cost: float = 1.0,
     per_label: int = 32,
+    *,
+    oos_target_recall: float | None = None,
 ) -> dict[str, Any]:
     """Class prototypes from (at most ``per_label`` per intent of) the training embeddings,
     the combined out-of-scope score fitted on dev, and the explanation example bank. The
@@ -455,6 +474,7 @@ def _fit_scope(
             dev.intent.labels,
             msp_threshold,
             oos_cost=oos_cost,
+            oos_target_recall=oos_target_recall,
         ),
         "examples": calibrate.example_bank(texts, tlabels, vectors),
     }
