@@ -70,3 +70,15 @@ def test_an_unreachable_target_falls_back_to_the_cost() -> None:
     closed = [g if g != "oos" else "refund" for g in gold]
     no_oos = fit_scope(protos, probs, vecs, LABELS, closed, 0.0, oos_target_recall=0.9)
     assert not no_oos["from_dev"] and plain["from_dev"]
+
+
+def test_a_handful_of_dev_oos_examples_is_not_a_target_to_aim_at() -> None:
+    protos, probs, vecs, gold = _dev()
+    few = [i for i, g in enumerate(gold) if g != "oos"] + [
+        i for i, g in enumerate(gold) if g == "oos"
+    ][:5]
+    p, v, g = probs[few], vecs[few], [gold[i] for i in few]
+    plain = fit_scope(protos, p, v, LABELS, g, 0.0, oos_cost=1.0)
+    target = fit_scope(protos, p, v, LABELS, g, 0.0, oos_cost=1.0, oos_target_recall=0.9)
+    assert target["threshold"] == plain["threshold"]  # 5 examples: the cost alone decides
+    assert "catch" not in target["target"]

@@ -76,7 +76,7 @@ class TrainConfig(BaseModel):
     # accuracy is flat over a wide range of thresholds and the cost alone lands anywhere in
     # it (OOS recall 80 or 88 on the held-back half in two runs of one commit); a catch-rate
     # target is what a support desk states ("catch nine off-topic questions in ten") and
-    # picks one point of that range.
+    # picks one point of that range. Applied only with >= 20 dev out-of-scope examples.
     oos_target_recall: float | None = Field(default=0.9, gt=0, le=1)
     # "auto" trains in bfloat16 autocast where the CPU multiplies bf16 natively (AVX512-BF16,
     # AMX: ~2.4x faster steps) and in fp32 elsewhere; evaluation and serving stay fp32.

@@ -23,6 +23,8 @@ import numpy as np
 from aimass.model.logreg import log_softmax
 
 OOS = "oos"
+# Dev out-of-scope examples needed before ``fit_scope`` aims at a catch-rate target.
+MIN_OOS_FOR_TARGET = 20
 
 
 def fit_temperature(logits: np.ndarray, targets: np.ndarray) -> float:
@@ -177,9 +179,9 @@ def fit_scope(
     accuracy of the whole rule (plain rule first, as served), an out-of-scope example
     counting ``oos_cost`` times; "no extra threshold" is a
     candidate, so the rule is never worse on dev than the plain one. With
-    ``oos_target_recall``, thresholds that catch at least that share of the dev out-of-scope
-    examples come first (the best weighted accuracy among them); if none does, the best
-    weighted accuracy overall. Without them: the two
+    ``oos_target_recall`` and at least ``MIN_OOS_FOR_TARGET`` dev out-of-scope examples,
+    thresholds that catch at least that share of them come first (the best weighted accuracy
+    among them); if none does, the best weighted accuracy overall. Without them: the two
     signals averaged, and the threshold that keeps ``target_recall`` of the in-scope dev
     messages the plain rule keeps.
     """
@@ -207,7 +209,10 @@ def fit_scope(
     score = z @ weights + bias
     if from_dev:
         w = np.where(g == OOS, oos_cost, 1.0)
-        target = -1.0 if oos_target_recall is None else oos_target_recall
+        # A catch rate measured on a handful of examples is too coarse to aim at (4 of 5 is
+        # 0.8: a 0.9 target would demand all 5, whatever it costs in-scope).
+        enough = (~is_in).sum() >= MIN_OOS_FOR_TARGET
+        target = oos_target_recall if oos_target_recall is not None and enough else -1.0
 
         def key(decided: np.ndarray) -> tuple[bool, float]:
             caught = float(np.mean(decided[~is_in] == OOS))
@@ -249,11 +254,7 @@ def fit_scope(
         "from_dev": from_dev,
         "target": (
             f"dev accuracy, out-of-scope examples weighted {oos_cost:g}"
-            + (
-                f", among thresholds that catch {oos_target_recall:g} of them"
-                if oos_target_recall is not None
-                else ""
-            )
+            + (f", among thresholds that catch {target:g} of them" if target >= 0 else "")
             if from_dev
             else f"in-scope recall {target_recall}"
         ),
