@@ -205,7 +205,7 @@ def soft_runs(
         sorted(p.name for p in (base / "experts").iterdir()) if (base / "experts").is_dir() else []
     )
     data = ([e.text for e in train], [e.label for e in train])
-    rows: dict[str, dict[str, Any]] = {}
+    rows: dict[str, dict[str, Any]] = {"without": served(base)}
     for name, extra in (("with", [e.text for e in added]), ("control", [])):
         started = time.perf_counter()
         stage = StudentStage(
@@ -229,7 +229,6 @@ def soft_runs(
             over_budget="keep-fp32",
             threads=args.threads,
         )
-        rows.setdefault("without", served(base))
         rows[name] = {
             **served(folder / f"soft-{name}"),
             "chain_accuracy": report["stages"][-1]["metrics"].get("intent_accuracy"),

@@ -87,12 +87,12 @@ class NumpyBert:
         )  # (B, T, H)
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
         bias = np.where(mask[:, None, None, :] > 0, 0.0, -1e9).astype(np.float32)  # (B,1,1,T)
+
+        def split(y: np.ndarray) -> np.ndarray:
+            return y.reshape(b, t, nh, hd).transpose(0, 2, 1, 3)  # (B, nh, T, hd)
+
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
-
-            def split(y: np.ndarray) -> np.ndarray:
-                return y.reshape(b, t, nh, hd).transpose(0, 2, 1, 3)  # (B, nh, T, hd)
-
             q = split(self._linear(x, f"{p}.attention.self.query"))
             k = split(self._linear(x, f"{p}.attention.self.key"))
             v = split(self._linear(x, f"{p}.attention.self.value"))

@@ -341,14 +341,20 @@ def fit_pair_fusion(logits: np.ndarray, feats: np.ndarray, labels: np.ndarray) -
 
 
 def served_pair_logits(
-    calibration: dict[str, Any], logits: np.ndarray, a: list[str], b: list[str]
+    calibration: dict[str, Any],
+    logits: np.ndarray,
+    a: list[str],
+    b: list[str],
+    feats: np.ndarray | None = None,
 ) -> np.ndarray:
     """The pair score production thresholds with ``pair_threshold_logit``: the head's logit
-    fused by ``pair_fusion`` when the artifact has one (older artifacts: the logit)."""
+    fused by ``pair_fusion`` when the artifact has one (older artifacts: the logit).
+    ``feats``: ``pair_overlap_features(a, b)`` when the caller has them already."""
     params = calibration.get("pair_fusion")
     if not params:
         return np.asarray(logits, dtype=np.float64)
-    feats = pair_overlap_features(a, b)
+    if feats is None:
+        feats = pair_overlap_features(a, b)
     return (
         params["w_logit"] * np.asarray(logits, dtype=np.float64)
         + feats @ np.asarray(params["w_overlap"], dtype=np.float64)

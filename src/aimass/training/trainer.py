@@ -433,7 +433,7 @@ def fit_calibration(
         logits = predict.pair_logits(model, enc, dev.pair.a, dev.pair.b)
         feats = calibrate.pair_overlap_features(dev.pair.a, dev.pair.b)
         cal["pair_fusion"] = calibrate.fit_pair_fusion(logits, feats, y)
-        served = calibrate.served_pair_logits(cal, logits, dev.pair.a, dev.pair.b)
+        served = calibrate.served_pair_logits(cal, logits, dev.pair.a, dev.pair.b, feats)
         cal["pair_threshold_logit"] = best_threshold(y, served)
     return cal
 
