@@ -9,6 +9,7 @@ Chinese when at least half of its units are Han characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 __all__ = ["Language", "is_han", "language_of"]
@@ -34,3 +35,9 @@ def language_of(text: str, default: Language = "en") -> Language:
         return "en" if _LATIN_WORD.search(text) else default
     words = len(_LATIN_WORD.findall(text))
     return "zh" if han >= words else "en"
+
+
+def mostly_english(texts: Sequence[str], share: float = 0.9) -> bool:
+    """Whether at least ``share`` of ``texts`` are English: the condition for English-only
+    encoders (MiniLM reads most Chinese characters as [UNK])."""
+    return bool(texts) and sum(language_of(t) == "en" for t in texts) >= share * len(texts)

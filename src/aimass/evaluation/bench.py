@@ -56,6 +56,15 @@ def _config(defaults: dict[str, Any], overrides: dict[str, Any] | None) -> Train
     return TrainConfig.model_validate({**defaults, **(overrides or {})})
 
 
+def _rewrite_calibration(path: Path, calibration: dict[str, Any]) -> None:
+    """Replace an artifact's calibration.json atomically (what the bench fitted after saving)."""
+    from aimass.model.artifact import write_json
+
+    tmp = path / "calibration.json.tmp"
+    write_json(tmp, calibration)
+    tmp.replace(path / "calibration.json")
+
+
 def _dir_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 2)
 
@@ -200,8 +209,11 @@ def bench_faq(
 ) -> dict[str, Any]:
     """FAQ retrieval. The bank indexes every way each FAQ is asked: its question plus the
     labelled training queries; without ``train``/``dev`` it is zero-shot (the bank alone)."""
+    from aimass.data.language import mostly_english
+    from aimass.encoders.frozen import get_frozen_encoder
     from aimass.retrieval.faq import FaqIndex
     from aimass.retrieval.fusion import Fusion, fit_weight
+    from aimass.retrieval.mix import MIX_GRID, DenseMix, mix, mixed_embed
     from aimass.schemas import Faq
     from aimass.training.data import MatchingData, TaskData
     from aimass.training.trainer import train as train_model
@@ -221,32 +233,83 @@ def bench_faq(
     faqs = [Faq(id=e.id, questions=bank[e.id], answer=e.answer) for e in entries]
     runtime = {"faqs": [f.model_dump(exclude={"source"}) for f in faqs]}
     predictor, path, tmp = _save_and_load(result, config, model_out, runtime)
-    index = FaqIndex(faqs, predictor.embed)
     k = len(faqs)
+    # Every text's vector from the model and, for an English bank, from the MiniLM expert,
+    # computed once: the mixes and fusions below are then cheap to try.
+    texts_all = list(
+        dict.fromkeys([t for v in bank.values() for t in v] + [q.text for q in dv + te])
+    )
+    base = dict(zip(texts_all, predictor.embed(texts_all), strict=True))
+    expert: dict[str, np.ndarray] = {}
+    minilm = None
+    if mostly_english([t for v in bank.values() for t in v]):
+        minilm = get_frozen_encoder("minilm")
+        expert = dict(zip(texts_all, minilm.encode(texts_all), strict=True))
 
-    def search(texts: list[str], fusion: Fusion | None = None) -> list[list[str]]:
-        rows = index.search(texts, k=k, query_vectors=predictor.embed(texts), fusion=fusion)
+    def lookup(m: DenseMix) -> Callable[[list[str]], np.ndarray]:
+        def embed(texts: list[str]) -> np.ndarray:
+            b = np.stack([base[t] for t in texts])
+            return mix(b, np.stack([expert[t] for t in texts]), m.weight) if m.active else b
+
+        return embed
+
+    def index_for(m: DenseMix) -> FaqIndex:
+        return FaqIndex(faqs, lookup(m))
+
+    def search(idx: FaqIndex, texts: list[str], fusion: Fusion | None = None) -> list[list[str]]:
+        rows = idx.search(texts, k=k, fusion=fusion)
         return [[h.faq.id for h in row] for row in rows]
 
-    # The hybrid's lexical weight is fitted on dev; each leg alone is measured in the same run.
-    fusion_dev: dict[str, float]
-    fusion, fusion_dev = Fusion("weighted", 0.1), {}
+    # The dense mix and the hybrid's lexical weight are fitted on dev (best dev MRR; a tie
+    # keeps the smaller expert share); each leg alone is measured in the same run.
+    mixes = [DenseMix()] + [DenseMix("minilm", a) for a in MIX_GRID if a > 0 and expert]
+    fusion_dev: dict[str, float] = {}
+    dense_mix, fusion = DenseMix(), Fusion("weighted", 0.1)
     if dv:
-        fusion, fusion_dev = fit_weight(
-            lambda f: search([q.text for q in dv], f), [q.faq_id for q in dv]
-        )
+        best = -1.0
+        dev_texts, dev_golds = [q.text for q in dv], [q.faq_id for q in dv]
+        for m in mixes:
+            idx = index_for(m)
+
+            def rank(f: Fusion, idx: FaqIndex = idx) -> list[list[str]]:
+                return search(idx, dev_texts, f)
+
+            f, scores = fit_weight(rank, dev_golds)
+            fusion_dev.update(
+                {(f"{m.tag}/" if m.active else "") + key: v for key, v in scores.items()}
+            )
+            top = max(scores.values())
+            if top > best + 1e-9:
+                best, dense_mix, fusion = top, m, f
+    index = index_for(dense_mix)
     index.fusion = fusion
+    # what was fitted is what the artifact serves with (aimass.runtime.assistant reads both)
+    result.calibration.update(faq_fusion=fusion.to_dict(), faq_dense_mix=dense_mix.to_dict())
+    _rewrite_calibration(path, result.calibration)
     texts = [q.text for q in te]
     golds = [q.faq_id for q in te]
-    metrics = faq_metrics(search(texts), golds)
-    legs = {name: faq_metrics(search(texts, Fusion(name)), golds) for name in ("dense", "lexical")}
+    metrics = faq_metrics(search(index, texts), golds)
+    legs = {
+        name: faq_metrics(search(index, texts, Fusion(name)), golds)
+        for name in ("dense", "lexical")
+    }
+    if dense_mix.active:  # the mixed dense leg's two encoders, each alone
+        legs["dense_model"] = faq_metrics(
+            search(index_for(DenseMix()), texts, Fusion("dense")), golds
+        )
+        legs["dense_minilm"] = faq_metrics(
+            search(index_for(DenseMix("minilm", 1.0)), texts, Fusion("dense")), golds
+        )
+    encode = minilm.encode if minilm is not None else predictor.embed
+    served = FaqIndex(faqs, mixed_embed(predictor.embed, encode, dense_mix), fusion=fusion)
     metrics.update(
         fusion=fusion.to_dict(),
+        dense_mix=dense_mix.to_dict(),
         fusion_dev_mrr=fusion_dev,
         legs=legs,
         train_seconds=round(result.train_seconds, 1),
         model_mb=_dir_mb(path),
-        latency_ms_p50=_latency_p50(lambda t: search([t]), texts),
+        latency_ms_p50=_latency_p50(lambda t: served.search([t], k=5), texts),
         dev=result.metrics,
         zero_shot=not tr,
         epochs_run=result.epochs_run,

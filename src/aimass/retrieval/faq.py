@@ -1,4 +1,10 @@
-"""FAQ matching: every way an FAQ is asked is an entry; hits are FAQs with their best variant."""
+"""FAQ matching: every way an FAQ is asked is an entry; hits are FAQs with their best variant.
+
+The answer text (every language of it) is a lexical-only entry as well: customers ask in the
+answer's words as often as in the question's ("how do I cross out text" against an answer that
+says "use ~~tildes~~"), and the dense leg stays on the ways of asking, which it was trained on.
+``answers=False`` indexes the questions alone.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +39,10 @@ class FaqIndex:
         fusion: Fusion | None = None,
         tokenize: Tokenize | None = None,
         dense: DenseOptions | None = None,
+        answers: bool = True,
     ) -> None:
         self.index = HybridIndex(embed, tokenize=tokenize, dense=dense, fusion=fusion)
+        self.answers = answers
         self.faqs: dict[str, Faq] = {}
         self.add_many(faqs)
 
@@ -58,14 +66,14 @@ class FaqIndex:
             if f.id in self.faqs:
                 self.index.remove(f.id)
             self.faqs[f.id] = f
-            entries.extend(_entries(f))
+            entries.extend(_entries(f, self.answers))
         self.index.add(entries)
 
     def upsert(self, faq: Faq) -> None:
         """Add or replace one FAQ (its variants are re-indexed; nothing is retrained)."""
         self.index.remove(faq.id)
         self.faqs[faq.id] = faq
-        self.index.add(_entries(faq))
+        self.index.add(_entries(faq, self.answers))
 
     def delete(self, faq_id: str) -> bool:
         if faq_id not in self.faqs:
@@ -86,11 +94,15 @@ class FaqIndex:
         return [[FaqHit(self.faqs[h.group], h) for h in row] for row in rows]
 
 
-def _entries(faq: Faq) -> list[Entry]:
+def _entries(faq: Faq, answers: bool = True) -> list[Entry]:
     seen: set[str] = set()
     out: list[Entry] = []
     for q in faq.questions:
         if q and q not in seen:
             seen.add(q)
             out.append(Entry(group=faq.id, key=f"{faq.id}:{len(out)}", text=q))
+    if answers and out:  # an FAQ nobody can ask (no question) is not searchable by its answer
+        texts = dict.fromkeys(t for t in (faq.answer, *faq.answers.values()) if t.strip())
+        for i, t in enumerate(texts):
+            out.append(Entry(group=faq.id, key=f"{faq.id}:answer:{i}", text=t, dense=False))
     return out

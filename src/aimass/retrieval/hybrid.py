@@ -4,6 +4,10 @@ Each leg scores entries; a group's score in a leg is its best entry's; the legs 
 group (:mod:`aimass.retrieval.fusion`). Candidates are the union of each leg's top entries, so
 a query that shares no word with an entry can still find it by meaning and vice versa.
 Entries can be added and whole groups removed at any time; both legs follow in place.
+
+An entry can be lexical-only (``dense=False``): an FAQ's answer lends its words to the lexical
+leg (a question about "tildes" finds the FAQ whose answer says to use them) without standing
+in for a way of asking in the dense leg or being shown as the matched question.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Entry:
     group: str  # what a hit is about: an FAQ id, a document id
     key: str  # this entry: a question variant, a passage id
     text: str
+    dense: bool = True  # False: searched by the lexical leg only (an FAQ's answer)
 
 
 @dataclass
@@ -73,10 +78,19 @@ class HybridIndex:
         if self.dense is not None:
             if vectors is None:
                 assert self.embed is not None
-                vectors = self.embed([e.text for e in entries])
+                on = [i for i, e in enumerate(entries) if e.dense]
+                # (one text is embedded even when none is dense, for the vectors' width)
+                got = self.embed([entries[i].text for i in on] or [entries[0].text])
+                # lexical-only entries hold a zero vector, so positions stay aligned across
+                # the legs, and are deleted from the dense leg at once
+                vectors = np.zeros((len(entries), got.shape[1]), dtype=np.float32)
+                vectors[on] = got[: len(on)]
             if len(vectors) != len(entries):
                 raise ValueError("one vector per entry")
             self.dense.add(vectors)
+            self.dense.delete(
+                [len(self._entries) + i for i, e in enumerate(entries) if not e.dense]
+            )
         start = len(self._entries)
         self._entries.extend(entries)
         self.lexical.add([e.text for e in entries])
@@ -149,28 +163,36 @@ class HybridIndex:
             for p, s in zip(idx, sims, strict=True):
                 dense_of[int(p)] = float(s)
             pos.update(dense_of)
-            missing = [p for p in pos if p not in dense_of]
+            # a group found through a lexical-only entry is scored by meaning on its own
+            # dense entries (its ways of asking), not on the zero vector
+            for p in list(pos):
+                e = self._entries[p]
+                if e is not None and not e.dense:
+                    pos.update(q for q in self._by_group.get(e.group, ()) if self._dense_at(q))
+            missing = [p for p in pos if p not in dense_of and self._dense_at(p)]
             if missing:  # lexical-only candidates still get their true cosine
                 sims = self._cosines(qv, missing)
                 dense_of.update(zip(missing, sims.tolist(), strict=True))
         live = [p for p in pos if self._entries[p] is not None]
         if not live:
             return []
-        # per group: best entry in each leg
-        best: dict[str, list] = {}  # group -> [dense, dense_pos, lexical, lexical_pos]
+        # per group: best entry in each leg, and the best way of asking to show
+        best: dict[str, list] = {}  # group -> [dense, dense_pos, lexical, lexical_pos, shown]
         for p in live:
             e = self._entries[p]
             assert e is not None
-            d = dense_of.get(p, -1.0)
+            d = dense_of.get(p, -1.0) if e.dense else -np.inf
             lx = float(lex_all[p])
             b = best.get(e.group)
             if b is None:
-                best[e.group] = [d, p, lx, p]
+                best[e.group] = [max(d, -1.0), p, lx, p, (lx if e.dense else -np.inf, p)]
                 continue
             if d > b[0]:
                 b[0], b[1] = d, p
             if lx > b[2]:
                 b[2], b[3] = lx, p
+            if e.dense and lx > b[4][0]:
+                b[4] = (lx, p)
         groups = list(best)
         dense = np.array([best[g][0] for g in groups], dtype=np.float64)
         lexical = np.array([best[g][2] for g in groups], dtype=np.float64)
@@ -184,7 +206,7 @@ class HybridIndex:
         for j in order:
             g = groups[j]
             b = best[g]
-            entry_pos = b[1] if qv is not None else b[3]
+            entry_pos = b[1] if qv is not None and self._dense_at(b[1]) else b[4][1]
             e = self._entries[entry_pos]
             assert e is not None
             out.append(
@@ -198,6 +220,10 @@ class HybridIndex:
                 )
             )
         return out
+
+    def _dense_at(self, p: int) -> bool:
+        e = self._entries[p]
+        return e is not None and e.dense
 
     def _cosines(self, qv: np.ndarray, positions: list[int]) -> np.ndarray:
         assert self.dense is not None

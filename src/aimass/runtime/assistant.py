@@ -144,7 +144,9 @@ class Assistant:
             else None
         )
         faq_hits = (
-            self.faq_index.search(clean, k=5, query_vectors=query_vectors)
+            self.faq_index.search(
+                clean, k=5, query_vectors=self._faq_query_vectors(clean, query_vectors)
+            )
             if len(self.faq_index)
             else [[] for _ in clean]
         )
@@ -257,17 +259,28 @@ class Assistant:
         from aimass.retrieval.faq import FaqIndex
         from aimass.retrieval.fusion import Fusion
         from aimass.retrieval.kb import KbIndex
+        from aimass.retrieval.mix import DenseMix, mixed_embed
         from aimass.retrieval.vectors import VectorCache
 
-        def cache(kind: str) -> VectorCache:
+        def cache(kind: str, embed: Any = self.predictor.embed, tag: str = "") -> VectorCache:
             path = (
-                self.content.vectors_path(self.model_version, kind)
+                self.content.vectors_path(self.model_version, kind + (f"-{tag}" if tag else ""))
                 if self.content is not None
                 else None
             )
-            return VectorCache(lambda texts: self.predictor.embed(texts, kind=kind), path)
+            return VectorCache(lambda texts: embed(texts, kind=kind), path)
 
-        self._faq_vectors = cache("query")
+        # An English FAQ bank may search with a frozen expert's vectors mixed into the
+        # model's (fitted on dev by `aimass bench faq`; aimass.retrieval.mix).
+        dense_mix = DenseMix.from_dict(self.calibration.get("faq_dense_mix"))
+        faq_embed = self.predictor.embed
+        self._faq_mix, self._faq_expert = dense_mix, None
+        if dense_mix.active:
+            from aimass.encoders.frozen import get_frozen_encoder
+
+            self._faq_expert = get_frozen_encoder(dense_mix.expert)
+            faq_embed = mixed_embed(self.predictor.embed, self._faq_expert.encode, dense_mix)
+        self._faq_vectors = cache("query", faq_embed, dense_mix.tag)
         self._kb_vectors = cache("passage")
         self.faq_index = FaqIndex(
             [f for f in faqs if f.questions],
@@ -278,6 +291,14 @@ class Assistant:
             docs, self._kb_vectors, fusion=Fusion.from_dict(self.calibration.get("kb_fusion"))
         )
         self._save_vectors()
+
+    def _faq_query_vectors(self, texts: list[str], vectors: np.ndarray | None) -> np.ndarray | None:
+        """The model's query vectors, with the FAQ bank's expert mixed in when it has one."""
+        if vectors is None or self._faq_expert is None:
+            return vectors
+        from aimass.retrieval.mix import mix
+
+        return mix(vectors, self._faq_expert.encode(texts), self._faq_mix.weight)
 
     def _save_vectors(self) -> None:
         try:

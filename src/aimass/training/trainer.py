@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from aimass.config.training import TrainConfig
+from aimass.data.language import mostly_english
 from aimass.errors import TrainingError
 from aimass.heads import BiPairHead, IntentHead, MatchingHead, PairHead, ProfileHead
 from aimass.heads.base import Head
@@ -627,7 +628,7 @@ def _fit_experts(
     assert train.intent is not None and dev.intent is not None
     out: dict[str, Expert] = {}
     for name in names:
-        if name in ENGLISH_ONLY_EXPERTS and not _mostly_english(train.intent.texts):
+        if name in ENGLISH_ONLY_EXPERTS and not mostly_english(train.intent.texts):
             log.info("intent expert %r skipped: it reads English only", name)
             continue
         try:
@@ -648,12 +649,6 @@ def _fit_experts(
 # only when nearly all training messages are English, since one fusion weight covers every
 # message of a bilingual bot.
 ENGLISH_ONLY_EXPERTS = frozenset({"minilm"})
-
-
-def _mostly_english(texts: Sequence[str], share: float = 0.9) -> bool:
-    from aimass.data.language import language_of
-
-    return bool(texts) and sum(language_of(t) == "en" for t in texts) >= share * len(texts)
 
 
 def _weight_ensemble(
