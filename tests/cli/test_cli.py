@@ -180,3 +180,53 @@ def test_bench_bad_set_is_a_coded_error(bench_files: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "AM500" in result.output and "epocs" in result.output
+
+
+FAQ_BANK_EN = [
+    ("refund", "how do I get a refund", "Refunds reach your card within 5 working days."),
+    ("ship", "when will my order ship", "Orders leave the warehouse within 24 hours."),
+    ("password", "how do I reset my password", "Use the forgot-password link on the sign-in page."),
+    ("invoice", "can I get an invoice", "Invoices are under Orders, then Download PDF."),
+    ("cancel", "how do I cancel my order", "Open the order and press Cancel before it ships."),
+]
+FAQ_QUERIES = [
+    ("I want my money back", "refund"),
+    ("has my package left yet", "ship"),
+    ("forgot my login password", "password"),
+    ("where do I download a PDF receipt", "invoice"),
+    ("stop my order before it is sent", "cancel"),
+]
+
+
+def test_bench_faq_fits_and_stores_what_it_serves(
+    tmp_path: Path, tiny_backbones: Callable[[str], Path]
+) -> None:
+    bank = tmp_path / "faq.jsonl"
+    bank.write_text(
+        "\n".join(json.dumps({"id": i, "question": q, "answer": a}) for i, q, a in FAQ_BANK_EN),
+        encoding="utf-8",
+    )
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        "\n".join(json.dumps({"text": t, "faq_id": f}) for t, f in FAQ_QUERIES), encoding="utf-8"
+    )
+    out, model = tmp_path / "r.json", tmp_path / "model"
+    args = ["bench", "faq", "--faq", str(bank), "--dev", str(queries), "--test", str(queries)]
+    args += ["--out", str(out), "--model-out", str(model)]
+    args += ["--set", f'backbone="{tiny_backbones("bert")}"', *TRAIN_SETS]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())
+    for key in ("p_at_1", "mrr", "recall_at_5", "n", "train_seconds", "latency_ms_p50"):
+        assert key in metrics
+    assert {"dense", "lexical"} <= set(metrics["legs"])
+    # an English bank tries MiniLM in the dense leg; what dev chose is what the artifact serves
+    assert any(k.startswith("minilm") for k in metrics["fusion_dev_mrr"])
+    cal = json.loads((model / "calibration.json").read_text(encoding="utf-8"))
+    assert cal["faq_fusion"] == metrics["fusion"]
+    assert cal["faq_dense_mix"] == metrics["dense_mix"]
+    if metrics["dense_mix"]["weight"] > 0:
+        assert {"dense_model", "dense_minilm"} <= set(metrics["legs"])
+    ask = runner.invoke(app, ["ask", "I want my money back", "-m", str(model), "--json"])
+    assert ask.exit_code == 0, ask.output
+    assert json.loads(ask.output)["faqs"]

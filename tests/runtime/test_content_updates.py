@@ -123,3 +123,21 @@ def test_search_command_prints_faqs_and_passages(artifact: Path) -> None:
     assert out.exit_code == 0 and "kb/returns.md#七天无理由退货" in out.output
     out = runner.invoke(app, ["search", "", "-m", str(artifact)])
     assert out.exit_code != 0 and "AM600" in out.output
+
+
+def test_an_artifact_with_a_dense_mix_serves_and_edits_with_it(artifact: Path) -> None:
+    # what `aimass bench faq` writes for an English bank: MiniLM's cosine mixed into the dense leg
+    cal_path = artifact / "calibration.json"
+    cal = json.loads(cal_path.read_text(encoding="utf-8"))
+    cal["faq_dense_mix"] = {"expert": "minilm", "weight": 0.5}
+    cal_path.write_text(json.dumps(cal), encoding="utf-8")
+    bot = Assistant.load(artifact)
+    width = bot.predictor.embed(["x"]).shape[1]
+    assert bot.faq_index.index.dense is not None
+    assert bot.faq_index.index.dense.vectors_at([0]).shape[1] == width + 384
+    r = bot.respond("how long will shipping take")  # query vectors are mixed the same way
+    assert r.faqs[0].faq_id == "shipping-time"
+    bot.upsert_faq(Faq(id="gift-card", questions=["how do I redeem a gift card"], answer="Scan."))
+    assert bot.search_faqs("redeem my gift card")[0].faq_id == "gift-card"
+    # the mixed vectors are cached apart from the model's own
+    assert list((artifact / "content").glob("vectors-query-minilm0.5-*.npz"))

@@ -207,6 +207,8 @@ class HybridIndex:
             g = groups[j]
             b = best[g]
             entry_pos = b[1] if qv is not None and self._dense_at(b[1]) else b[4][1]
+            if not self._dense_at(entry_pos):  # found by its answer alone: show how it is asked
+                entry_pos = next((q for q in self._by_group[g] if self._dense_at(q)), entry_pos)
             e = self._entries[entry_pos]
             assert e is not None
             out.append(
