@@ -69,7 +69,7 @@ def stackfaq_data(k: int):
 
     tr_idx = list(range(len(train)))
     fusion, _ = fit_weight(
-        lambda f: [[h.faq.id for h in row] for row in search(f, tr_idx)],
+        lambda f: [[(h.faq.id, h.hit.fused) for h in row] for row in search(f, tr_idx)],
         [queries[i].gold for i in tr_idx],
     )
     index.fusion = fusion

@@ -5,7 +5,7 @@ import pytest
 
 from aimass.retrieval.dense import DenseIndex, DenseOptions
 from aimass.retrieval.faq import FaqIndex
-from aimass.retrieval.fusion import Fusion, fit_weight
+from aimass.retrieval.fusion import Fusion, fit_fusion, fit_weight, ranking_nll
 from aimass.retrieval.hybrid import Entry, HybridIndex
 from aimass.schemas import Faq
 
@@ -92,8 +92,9 @@ def test_fit_weight_picks_the_weight_that_ranks_dev_best(embed) -> None:
     queries = ["return item", "order ship", "payment methods accept"]
     golds = ["return", "ship", "pay"]
 
-    def rank_with(f: Fusion) -> list[list[str]]:
-        return [[h.faq.id for h in row] for row in index.search(queries, k=3, fusion=f)]
+    def rank_with(f: Fusion) -> list[list[tuple[str, float]]]:
+        rows = index.search(queries, k=3, fusion=f)
+        return [[(h.faq.id, h.hit.fused) for h in row] for row in rows]
 
     fusion, scores = fit_weight(rank_with, golds)
     assert scores[f"weighted:{fusion.weight:g}"] == max(scores.values()) or fusion.method == "rrf"
@@ -143,12 +144,33 @@ def test_entries_of_a_removed_group_never_come_back(embed) -> None:
     assert [h.group for h in hits] == ["b"]
 
 
-def test_fit_weight_takes_the_middle_of_a_tied_plateau() -> None:
-    # every weight up to 0.2 ranks dev perfectly: the middle of that plateau is chosen
-    def rank_with(f: Fusion) -> list[list[str]]:
-        good = f.method == "weighted" and f.weight <= 0.2
-        return [["a", "b"] if good else ["b", "a"]]
+def test_a_tie_on_dev_mrr_goes_to_the_fusion_under_which_gold_leads_most() -> None:
+    # every weight up to 0.2 ranks dev perfectly; the gold's lead over the runner-up is
+    # largest at 0.05, so the likelihood picks it over the plateau's other points
+    def rank_with(f: Fusion) -> list[list[tuple[str, float]]]:
+        lead = 0.3 - abs(f.weight - 0.05) if f.method == "weighted" else -0.1
+        return [[("a", 0.8 + lead), ("b", 0.8)] if lead > 0 else [("b", 0.8), ("a", 0.8 + lead)]]
 
     fusion, scores = fit_weight(rank_with, ["a"])
-    assert fusion.method == "weighted" and 0.0 < fusion.weight <= 0.2
-    assert scores["weighted:0"] == scores["weighted:0.2"] == 1.0
+    assert fusion == Fusion("weighted", 0.05)
+    assert scores["weighted:0"] == scores["weighted:0.2"] == 1.0 and scores["rrf"] == 0.5
+
+
+def test_a_lexical_leg_that_adds_nothing_on_dev_gets_no_weight() -> None:
+    # the dense leg alone already ranks dev right and the lexical scores favour the wrong
+    # group: the plateau's likelihood is best without them
+    def rank_with(f: Fusion) -> list[list[tuple[str, float]]]:
+        a, b = 0.9, 0.8 + 0.3 * f.weight
+        return [sorted([("a", a), ("b", b)], key=lambda x: -x[1])]
+
+    choice, _ = fit_fusion(rank_with, ["a"])
+    assert choice.fusion == Fusion("weighted", 0.0) and choice.mrr == 1.0
+
+
+def test_ranking_nll_prefers_a_bigger_lead_and_counts_a_missing_gold_as_last() -> None:
+    rows = [[("a", 0.9), ("b", 0.85)], [("c", 0.7), ("d", 0.6)]]
+    wider = [[("a", 0.9), ("b", 0.5)], [("c", 0.7), ("d", 0.6)]]
+    assert ranking_nll(wider, ["a", "c"]) < ranking_nll(rows, ["a", "c"])
+    assert ranking_nll([[("a", 0.9), ("b", 0.5)]], ["z"]) == pytest.approx(
+        ranking_nll([[("a", 0.9), ("b", 0.5)]], ["b"])
+    )

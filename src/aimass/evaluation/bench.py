@@ -212,7 +212,7 @@ def bench_faq(
     from aimass.data.language import mostly_english
     from aimass.encoders.frozen import get_frozen_encoder
     from aimass.retrieval.faq import FaqIndex
-    from aimass.retrieval.fusion import Fusion, fit_weight
+    from aimass.retrieval.fusion import FitChoice, Fusion, fit_fusion
     from aimass.retrieval.mix import MIX_GRID, DenseMix, mix, mixed_embed
     from aimass.schemas import Faq
     from aimass.training.data import MatchingData, TaskData
@@ -260,27 +260,30 @@ def bench_faq(
         rows = idx.search(texts, k=k, fusion=fusion)
         return [[h.faq.id for h in row] for row in rows]
 
-    # The dense mix and the hybrid's lexical weight are fitted on dev (best dev MRR; a tie
-    # keeps the smaller expert share); each leg alone is measured in the same run.
+    # The dense mix and the hybrid's fusion are fitted on dev: best dev MRR, then the gold's
+    # likelihood under the fused scores (retrieval.fusion.fit_fusion), then the smaller
+    # expert share. Each leg alone is measured in the same run.
     mixes = [DenseMix()] + [DenseMix("minilm", a) for a in MIX_GRID if a > 0 and expert]
     fusion_dev: dict[str, float] = {}
     dense_mix, fusion = DenseMix(), Fusion("weighted", 0.1)
     if dv:
-        best = -1.0
+        best: FitChoice | None = None
         dev_texts, dev_golds = [q.text for q in dv], [q.faq_id for q in dv]
         for m in mixes:
             idx = index_for(m)
 
-            def rank(f: Fusion, idx: FaqIndex = idx) -> list[list[str]]:
-                return search(idx, dev_texts, f)
+            def rank(f: Fusion, idx: FaqIndex = idx) -> list[list[tuple[str, float]]]:
+                rows = idx.search(dev_texts, k=k, fusion=f)
+                return [[(h.faq.id, h.hit.fused) for h in row] for row in rows]
 
-            f, scores = fit_weight(rank, dev_golds)
+            choice, scores = fit_fusion(rank, dev_golds)
             fusion_dev.update(
                 {(f"{m.tag}/" if m.active else "") + key: v for key, v in scores.items()}
             )
-            top = max(scores.values())
-            if top > best + 1e-9:
-                best, dense_mix, fusion = top, m, f
+            if best is None or choice.key > best.key:
+                best, dense_mix, fusion = choice, m, choice.fusion
+        assert best is not None
+        fusion_dev["chosen_nll"] = round(best.nll, 4)
     index = index_for(dense_mix)
     index.fusion = fusion
     # what was fitted is what the artifact serves with (aimass.runtime.assistant reads both)

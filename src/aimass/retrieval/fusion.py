@@ -4,7 +4,8 @@ Two rules, both per group (an FAQ, a document) after taking each leg's best entr
 
 * ``weighted``: ``dense + w * lexical / max_lexical`` where ``max_lexical`` is the best BM25
   score of the query over the candidates, so the lexical term lies in [0, 1] like a cosine
-  margin. ``w`` is fitted on dev queries (``fit_weight``); ``w = 0`` is the dense leg alone.
+  margin. ``w`` is fitted on dev queries (``fit_fusion``: best MRR, ties broken by the gold's
+  likelihood under the fused scores); ``w = 0`` is the dense leg alone.
 * ``rrf``: reciprocal-rank fusion ``1/(k + rank_dense) + 1/(k + rank_lexical)``, which needs
   no fitting and is the fallback when there are no dev queries.
 """
@@ -68,34 +69,92 @@ def reciprocal_rank(ranked: Sequence[str], gold: str) -> float:
     return 0.0
 
 
+Ranked = Sequence[tuple[str, float]]  # (group, fused score), best first
+
+
+@dataclass(frozen=True)
+class FitChoice:
+    """What ``fit_weight`` chose and how it ranked dev: compare two choices with ``key``."""
+
+    fusion: Fusion
+    mrr: float
+    nll: float  # gold's softmax log-loss over the ranked groups, at the best temperature
+
+    @property
+    def key(self) -> tuple[float, float]:
+        return (round(self.mrr, 9), -round(self.nll, 9))
+
+
+# The softmax temperature the dense encoders were trained with (our matching head's
+# contrastive scale 20, and sentence-transformers' in-batch loss for MiniLM): fused scores are
+# in cosine units, so the dev likelihood is read at that temperature.
+LIKELIHOOD_TEMPERATURE = 0.05
+
+
+def ranking_nll(
+    rows: Sequence[Ranked], golds: Sequence[str], temperature: float = LIKELIHOOD_TEMPERATURE
+) -> float:
+    """Mean log-loss of the gold group under a softmax of each row's fused scores.
+
+    Smooth where MRR is flat: two fusions that both rank every dev query right differ in how
+    far the gold leads its rivals. The temperature is fixed, not fitted: on a dev set ranked
+    perfectly a fitted one shrinks to zero and calls every fusion perfect. A gold group
+    missing from its row counts as the row's lowest score.
+    """
+    from scipy.special import logsumexp
+
+    losses = []
+    for r, want in zip(rows, golds, strict=True):
+        if not r:
+            continue
+        v = np.array([s for _, s in r], dtype=np.float64) / temperature
+        at = next((i for i, (g, _) in enumerate(r) if g == want), int(np.argmin(v)))
+        losses.append(float(logsumexp(v) - v[at]))
+    return float(np.mean(losses)) if losses else 0.0
+
+
 def fit_weight(
-    rank_with: Callable[[Fusion], list[list[str]]],
+    rank_with: Callable[[Fusion], Sequence[Ranked]],
     golds: Sequence[str],
     grid: Sequence[float] = WEIGHT_GRID,
 ) -> tuple[Fusion, dict[str, float]]:
-    """The lexical weight with the best mean reciprocal rank on dev.
+    """The lexical weight with the best mean reciprocal rank on dev (see ``fit_fusion``)."""
+    choice, scores = fit_fusion(rank_with, golds, grid)
+    return choice.fusion, scores
 
-    When several weights tie at the best (a small dev set, or a dense leg already perfect on
-    it), the middle of that plateau is taken: the choice farthest from where dev stops ranking
-    best, rather than an edge that dev cannot tell from worse.
 
-    ``rank_with(fusion)`` ranks every dev query with that fusion and returns group ids.
-    Returns the chosen fusion and the dev MRR of each candidate (also RRF), for the report.
+def fit_fusion(
+    rank_with: Callable[[Fusion], Sequence[Ranked]],
+    golds: Sequence[str],
+    grid: Sequence[float] = WEIGHT_GRID,
+) -> tuple[FitChoice, dict[str, float]]:
+    """The fusion (a lexical weight, or RRF) with the best mean reciprocal rank on dev.
+
+    When several tie at the best MRR (a small dev set, or a dense leg already perfect on it),
+    the one under which the gold groups lead by most wins: the lowest softmax log-loss of the
+    gold (``ranking_nll``). On a tie that fits dev no better with the lexical leg, that keeps
+    the lexical weight at 0 rather than an arbitrary point of the plateau.
+
+    ``rank_with(fusion)`` ranks every dev query with that fusion: (group, fused score) pairs,
+    best first. Returns the choice and the dev MRR of each candidate, for the report.
     """
     scores: dict[str, float] = {}
-    for w in grid:
-        f = Fusion("weighted", w)
-        scores[f"weighted:{w:g}"] = float(
-            np.mean([reciprocal_rank(r, g) for r, g in zip(rank_with(f), golds, strict=True)])
+    best: FitChoice | None = None
+    for f in [Fusion("weighted", w) for w in grid] + [Fusion("rrf")]:
+        rows = rank_with(f)
+        mrr = float(
+            np.mean(
+                [
+                    reciprocal_rank([g for g, _ in r], want)
+                    for r, want in zip(rows, golds, strict=True)
+                ]
+            )
         )
-    top = max(scores.values())
-    plateau = [w for w in grid if scores[f"weighted:{w:g}"] >= top - 1e-9]
-    best: tuple[float, Fusion] | None = (top, Fusion("weighted", plateau[len(plateau) // 2]))
-    rrf = Fusion("rrf")
-    scores["rrf"] = float(
-        np.mean([reciprocal_rank(r, g) for r, g in zip(rank_with(rrf), golds, strict=True)])
-    )
+        scores[f"weighted:{f.weight:g}" if f.method == "weighted" else "rrf"] = mrr
+        if best is not None and mrr < best.mrr - 1e-9:
+            continue  # only the MRR leaders need the likelihood
+        c = FitChoice(f, mrr, ranking_nll(rows, golds))
+        if best is None or c.key > best.key:
+            best = c
     assert best is not None
-    if scores["rrf"] > best[0] + 1e-9:
-        best = (scores["rrf"], rrf)
-    return best[1], scores
+    return best, scores
