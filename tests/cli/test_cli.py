@@ -227,6 +227,8 @@ def test_bench_faq_fits_and_stores_what_it_serves(
     assert cal["faq_dense_mix"] == metrics["dense_mix"]
     if metrics["dense_mix"]["weight"] > 0:
         assert {"dense_model", "dense_minilm"} <= set(metrics["legs"])
+        # the confidence map reads the mixed cosine now, so it was refitted for it
+        assert {"w_score", "w_margin", "bias"} <= set(cal["faq_confidence"])
     ask = runner.invoke(app, ["ask", "I want my money back", "-m", str(model), "--json"])
     assert ask.exit_code == 0, ask.output
     assert json.loads(ask.output)["faqs"]

@@ -65,6 +65,23 @@ def _rewrite_calibration(path: Path, calibration: dict[str, Any]) -> None:
     tmp.replace(path / "calibration.json")
 
 
+def _fit_faq_confidence(index: Any, queries: Sequence[Any]) -> dict[str, float]:
+    """The logistic map of "the top FAQ is right" on (cosine, lead over the other hits), from
+    the index as served, as ``Assistant._match_confidence`` applies it."""
+    from aimass.training.calibrate import fit_match_confidence
+
+    rows = index.search([q.text for q in queries], k=5)
+    top1, margin, correct = [], [], []
+    for row, q in zip(rows, queries, strict=True):
+        if not row:
+            continue
+        dense = [h.hit.dense for h in row]
+        top1.append(dense[0])
+        margin.append(dense[0] - (max(dense[1:]) if len(dense) > 1 else 0.0))
+        correct.append(row[0].faq.id == q.faq_id)
+    return fit_match_confidence(np.array(top1), np.array(margin), np.array(correct))
+
+
 def _dir_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 2)
 
@@ -288,6 +305,10 @@ def bench_faq(
     index.fusion = fusion
     # what was fitted is what the artifact serves with (aimass.runtime.assistant reads both)
     result.calibration.update(faq_fusion=fusion.to_dict(), faq_dense_mix=dense_mix.to_dict())
+    if dense_mix.active and dv:
+        # The runtime's FAQ confidence reads the dense cosine of the hits; the trainer fitted
+        # that map on the model's own cosines, which a mix changes. Refit it on dev as served.
+        result.calibration["faq_confidence"] = _fit_faq_confidence(index, dv)
     _rewrite_calibration(path, result.calibration)
     texts = [q.text for q in te]
     golds = [q.faq_id for q in te]
