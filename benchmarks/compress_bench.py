@@ -154,6 +154,11 @@ def main() -> None:
         "--augment", type=int, default=0, help="rewrites per training message (transfer set)"
     )
     st.add_argument(
+        "--as-served",
+        action="store_true",
+        help="train both students as served: losses on the fusion with the artifact's experts",
+    )
+    st.add_argument(
         "--no-fuse-teacher-experts",
         action="store_true",
         help="serve the distilled student without the experts it learned from",
@@ -279,9 +284,7 @@ def student_setup(
         read_texts(args.unlabelled) if args.unlabelled else [],
     )
     if args.augment:
-        from aimass.compress.transfer import transfer_texts
-
-        data.unlabelled += transfer_texts(train[0], args.augment)
+        data.add_rewrites(args.augment)
     say = lambda m: print(m, file=sys.stderr)  # noqa: E731
     common: dict[str, Any] = dict(
         layers=args.layers,
@@ -291,6 +294,7 @@ def student_setup(
         vocab_reserve=args.vocab_reserve,
         config=DistillConfig(epochs=args.distill_epochs, max_minutes=args.distill_minutes),
         artifact=args.artifact,
+        as_served=args.as_served,
         cache_dir=tmp / "teacher-cache",
         progress=say,
     )

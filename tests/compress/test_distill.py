@@ -311,3 +311,24 @@ def test_a_changed_model_never_reads_another_models_cached_outputs(
     pruned = cache.outputs(ModelTeacher(build_student(model, layers=1)[0], enc, "v1"), TEXTS)
     assert cache.computed == 2
     assert not np.allclose(full["intent_logits"], pruned["intent_logits"])
+
+
+def test_cli_trains_a_student_as_served(
+    torch_artifact: Path, dev_file: Path, tmp_path: Path
+) -> None:
+    """--as-served: the student learns fused with the artifact's lexical expert (weight 0.5),
+    which the served fusion then keeps; the report says so."""
+    from aimass.cli.main import app
+
+    out = tmp_path / "student"
+    res = CliRunner().invoke(
+        app,
+        ["compress", str(torch_artifact), "--out", str(out), "--no-int8", "--threads", "1",
+         "--layers", "1", "--train", str(dev_file), "--dev", str(dev_file),
+         "--distill-epochs", "2", "--max-accuracy-drop", "100", "--as-served"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    sr = report["stage_reports"]["student-L1"]
+    assert sr["as_served"] is True and sr["experts_fused"] == ["lexical"]
+    assert sr["dev"]["accuracy"] >= 50.0

@@ -62,6 +62,13 @@ def compress(
         help="Let the served fusion use the experts the student learned from (weights fitted "
         "on dev); --no-fuse-teacher-experts serves the student alone, without their encoders.",
     ),
+    as_served: bool = typer.Option(
+        False,
+        "--as-served",
+        help="Train the student as it is served: its losses read it fused with the "
+        "artifact's intent experts (out of fold on the training messages), so it learns what "
+        "they miss instead of what they already know.",
+    ),
     teachers: str = typer.Option(
         "lexical", help="Teachers besides the model itself, comma-separated (lexical, use)."
     ),
@@ -85,6 +92,7 @@ def compress(
         unlabelled=unlabelled,
         augment=augment,
         fuse_teacher_experts=fuse_teacher_experts,
+        as_served=as_served,
         layers=layers,
         prune_ffn=prune_ffn,
         prune_heads=prune_heads,

@@ -393,9 +393,16 @@ def distill(
     loss_weights: dict[str, float] | None = None,
     cache: TeacherCache | None = None,
     progress: Callable[[str], None] | None = None,
+    offsets: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> DistillResult:
     """Train ``student`` (a :class:`~aimass.model.multitask.MultiTaskModel`, changed in
-    place and returned) on the teachers' soft targets, embeddings and the labels."""
+    place and returned) on the teachers' soft targets, embeddings and the labels.
+
+    ``offsets``, one row per text of ``data.texts`` and one per ``data.dev_texts``: what the
+    served fusion adds to the student's intent log-probabilities
+    (:func:`aimass.compress.served.served_offsets`). With them the intent losses and the
+    dev checkpoint choice are computed on the fused distribution: the student is trained as
+    it is served."""
     import torch
     from torch.nn import functional as F
 
@@ -458,6 +465,16 @@ def distill(
 
     # 2. The loop: mini-batches of texts, length-grouped; best dev checkpoint kept.
     y_all = np.array([index.get(lab, -1) if lab is not None else -1 for lab in data.labels])
+    off = dev_off = None
+    if offsets is not None:
+        off, dev_off = offsets
+        if off.shape != (len(data.texts), len(labels)) or len(dev_off) != len(data.dev_texts):
+            raise TrainingError(
+                f"served offsets of shape {off.shape} / {dev_off.shape} do not match "
+                f"{len(data.texts)} texts and {len(data.dev_texts)} dev texts of "
+                f"{len(labels)} intents",
+                code="AM529",
+            )
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
     n = len(data.texts)
@@ -479,7 +496,7 @@ def distill(
     )
     eval_every = max(1, steps_per_epoch // max(1, cfg.evals_per_epoch))
     history: list[dict[str, Any]] = []
-    best = dev_scores(student, enc, data, index, dev_emb)
+    best = dev_scores(student, enc, data, index, dev_emb, dev_off)
     best_state = copy.deepcopy(student.state_dict())
     history.append({"step": 0, "dev": best})
     t2 = cfg.temperature**2
@@ -502,6 +519,8 @@ def distill(
             batch = enc([data.texts[i] for i in idx])
             pooled = student.pool(batch)
             logits = student.heads["intent"](pooled)
+            if off is not None:  # as served: the experts' log-probabilities added
+                logits = F.log_softmax(logits, -1) + torch.from_numpy(off[idx])
             loss = logits.new_zeros(())
             parts: dict[str, float] = {}
             if q is not None and lw["soft"] > 0:
@@ -538,7 +557,7 @@ def distill(
             sched.step()
             step += 1
             if step % eval_every == 0 or step == total:
-                scores = dev_scores(student, enc, data, index, dev_emb)
+                scores = dev_scores(student, enc, data, index, dev_emb, dev_off)
                 history.append({"step": step, "loss": parts, "dev": scores})
                 say(f"distil step {step}/{total}: {parts} dev {scores}")
                 if _better(scores, best):
@@ -571,18 +590,24 @@ def dev_scores(
     data: DistillData,
     index: dict[str, int],
     teacher_embedding: np.ndarray | None = None,
+    offsets: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Dev accuracy (%) and log-loss of the raw intent head (no experts, temperature 1),
-    and the mean cosine to the teacher's embeddings when given; empty when there is no
-    usable dev set (then the last checkpoint is kept)."""
+    """Dev accuracy (%) and log-loss of the raw intent head (temperature 1; fused with the
+    experts when their ``offsets`` per dev text are given), and the mean cosine to the
+    teacher's embeddings when given; empty when there is no usable dev set (then the last
+    checkpoint is kept)."""
     from aimass.model import predict
+    from aimass.model.logreg import log_softmax
 
     keep = [i for i, g in enumerate(data.dev_labels) if g in index]
     if not keep:
         return {}
     texts = [data.dev_texts[i] for i in keep]
     y = np.array([index[data.dev_labels[i]] for i in keep])
-    p = softmax(predict.head_outputs(model, enc, "intent", texts).numpy())
+    z = predict.head_outputs(model, enc, "intent", texts).numpy()
+    if offsets is not None:
+        z = log_softmax(z.astype(np.float64)) + offsets[keep]
+    p = softmax(z)
     out = _scores(p, y)
     if teacher_embedding is not None:
         mine = predict.embeddings(model, enc, texts)

@@ -217,11 +217,24 @@ def artifact_experts(folder: Path | None) -> dict[str, Any]:
 class StageData:
     """What a student stage learns and calibrates from: labelled training texts, a labelled
     dev set (teacher weights, checkpoint choice, calibration), unlabelled or augmented
-    texts (soft targets and embeddings only)."""
+    texts (soft targets and embeddings only), and which training message each rewrite
+    among them rewrites (``sources``: training as served keeps a rewrite in its message's
+    fold)."""
 
     train: tuple[list[str], list[str]]
     dev: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))
     unlabelled: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    # The served experts' out-of-fold rows and refits, shared by the students of one run.
+    served_memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def add_rewrites(self, per_example: int) -> None:
+        """``per_example`` rewrites of each training message into the transfer set."""
+        from aimass.compress.transfer import transfer_pairs
+
+        pairs = transfer_pairs(self.train[0], per_example)
+        self.unlabelled += [r for r, _ in pairs]
+        self.sources.update(pairs)
 
     def calibration_texts(self, limit: int = 512) -> tuple[list[str], list[str]]:
         rng = np.random.default_rng(0)
@@ -253,6 +266,11 @@ class StudentStage:
     # faster, at an accuracy cost measured by compress_bench (BANKING77 -0.65, SMP2017 +0.51
     # points on dev half b, benchmarks/README.md), so dev, not a rule, is the default.
     fuse_teacher_experts: bool = True
+    # Train as served (aimass.compress.served): the intent losses and the checkpoint choice
+    # read the student fused with the artifact's experts (weights from its calibration),
+    # whose predictions on the training messages are out of fold.
+    as_served: bool = False
+    folds: int = 5
     artifact: Path | None = None  # for its experts (calibration of the served fusion)
     cache_dir: Path | None = None
     name: str = "student"
@@ -295,6 +313,12 @@ class StudentStage:
         # would spend steps on rows with no loss, so it trains on the labelled texts alone.
         extra = [] if self.labels_only else self.data.unlabelled + faq
         data = DistillData.of(self.data.train, self.data.dev, extra)
+        experts = artifact_experts(self.artifact)
+        if not self.labels_only and not self.fuse_teacher_experts:
+            experts = {n: e for n, e in experts.items() if n not in self.expert_teachers}
+        offsets = None
+        if self.as_served and experts:
+            offsets = self._served_offsets(model, files, experts, data)
         result = distill(
             student,
             s_enc,
@@ -305,11 +329,9 @@ class StudentStage:
             loss_weights=LABELS_ONLY if self.labels_only else None,
             cache=TeacherCache(self.cache_dir),
             progress=say,
+            offsets=offsets,
         )
         self.student = (result.model, s_enc)
-        experts = artifact_experts(self.artifact)
-        if not self.labels_only and not self.fuse_teacher_experts:
-            experts = {n: e for n, e in experts.items() if n not in self.expert_teachers}
         self.calibration = recalibrate(
             result.model,
             s_enc,
@@ -334,8 +356,27 @@ class StudentStage:
             "labels_only": self.labels_only,
             "transfer_texts": len(data.texts) - len(self.data.train[0]),
             "experts_fused": sorted(experts),
+            "as_served": offsets is not None,
         }
         return result.model, s_enc
+
+    def _served_offsets(
+        self, model: Any, files: Any, experts: dict[str, Any], data: DistillData
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What the served fusion adds to the student's intent log-probabilities, for the
+        training texts (out of fold) and the dev texts, with the artifact's fusion weights
+        (the student's own are refitted after training)."""
+        from aimass.compress.served import served_offsets
+
+        labels = list(model.heads["intent"].labels)
+        weights = dict(files.calibration.get("expert_weights", {}))
+        memo = self.data.served_memo.setdefault(self.folds, {})
+        args: dict[str, Any] = dict(sources=self.data.sources, folds=self.folds, memo=memo)
+        train = self.data.train
+        return (
+            served_offsets(experts, weights, labels, train, data.texts, **args),
+            served_offsets(experts, weights, labels, train, data.dev_texts, **args),
+        )
 
 
 @dataclass
@@ -461,6 +502,7 @@ def stages_from_options(
     unlabelled: Path | None = None,
     augment: int = 0,
     fuse_teacher_experts: bool = True,
+    as_served: bool = False,
     layers: int | None = None,
     prune_ffn: float | None = None,
     prune_heads: float | None = None,
@@ -514,9 +556,7 @@ def stages_from_options(
         read_texts(unlabelled) if unlabelled else [],
     )
     if augment and distil:
-        from aimass.compress.transfer import transfer_texts
-
-        data.unlabelled += transfer_texts(data.train[0], augment)
+        data.add_rewrites(augment)
     parts = []
     if layers is not None:
         parts.append(f"L{layers}")
@@ -538,6 +578,7 @@ def stages_from_options(
         config=DistillConfig(epochs=epochs),
         labels_only=not distil,
         fuse_teacher_experts=fuse_teacher_experts,
+        as_served=as_served,
         artifact=Path(artifact),
         cache_dir=cache_dir,
         name="student-" + "-".join(parts) + ("" if distil else "-labels-only"),

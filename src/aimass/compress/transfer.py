@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["transfer_texts"]
+__all__ = ["transfer_pairs", "transfer_texts"]
 
 _NO_LABEL = "-"  # the augmenters work per example; the transfer set needs no intent
 
@@ -27,6 +27,17 @@ def transfer_texts(
 ) -> list[str]:
     """Up to ``per_example`` rewrites of each text (the default augmenters, seeded; each
     rewrite differs from every input text and from the other rewrites)."""
+    return [r for r, _ in transfer_pairs(texts, per_example, seed=seed, augmenters=augmenters)]
+
+
+def transfer_pairs(
+    texts: Sequence[str],
+    per_example: int = 1,
+    *,
+    seed: int = 0,
+    augmenters: Sequence[str] | None = None,
+) -> list[tuple[str, str]]:
+    """``(rewrite, the text it rewrites)`` for the rewrites of :func:`transfer_texts`."""
     from aimass.augment import DEFAULT_AUGMENTERS, build_augmenters
     from aimass.augment.pipeline import augment_examples
 
@@ -39,4 +50,9 @@ def transfer_texts(
         seed=seed,
         oversample=2,
     )
-    return list(dict.fromkeys(c.text for c in result.selected))
+    seen = set(texts)
+    pairs: dict[str, str] = {}
+    for c in result.selected:
+        if c.text not in seen:
+            pairs.setdefault(c.text, c.source)
+    return list(pairs.items())

@@ -1,0 +1,156 @@
+"""Training a student as it is served: its intent logits fused with the artifact's experts.
+
+At serving, a student's intent head is not read alone: :func:`aimass.model.experts.fuse` adds
+the log-probabilities of the artifact's intent experts (TF-IDF n-grams, frozen-encoder
+classifiers) with weights fitted on dev. A student trained on its own logits spends its
+capacity on what those experts already know, and fusing them again counts that evidence
+twice; this is why a distilled student that beats a labels-only one on its own can tie or
+trail it once both are fused (benchmarks/README.md, compression runs of 2026-12-02/03).
+Trained *as served*, the student's loss is computed on the fused distribution
+
+    log p(c | x) = log_softmax(student(x))_c + sum_e w_e log_softmax(expert_e(x))_c + const,
+
+so its gradient goes where the experts are wrong or unsure: what is sometimes called
+residual or product-of-experts training, and what stacking does with out-of-fold
+predictions.
+
+The experts were fitted on the training messages, so on those (and on rewrites of them) they
+are much surer than on a customer's message; a student trained against those offsets would
+learn too little. Offsets for training messages are therefore *out of fold*: ``folds``
+refits of each expert's classifier (the same features, the same regularisation), each
+predicting the messages it did not see, and a rewrite of a message gets the prediction of
+the refit that did not see the message it rewrites. Dev messages and texts unrelated to the
+training messages get the served experts' own predictions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from aimass.model.logreg import fit_logreg, log_softmax
+
+__all__ = ["fold_of", "served_offsets"]
+
+
+def fold_of(text: str, folds: int) -> int:
+    """A stable fold for ``text`` (the same in every process, unlike ``hash``)."""
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) % folds
+
+
+def _features(expert: Any, texts: list[str]) -> Any:
+    """What the expert's linear classifier reads: TF-IDF n-grams or standardised vectors."""
+    if hasattr(expert, "features"):
+        return expert.features(texts)
+    return expert.encode(texts)
+
+
+def _reorder(logits: np.ndarray, expert_labels: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """Columns in ``labels`` order; a label the expert lacks gets a prohibitive logit."""
+    col = {lab: i for i, lab in enumerate(expert_labels)}
+    out = np.full((logits.shape[0], len(labels)), -30.0)
+    for j, lab in enumerate(labels):
+        if lab in col:
+            out[:, j] = logits[:, col[lab]]
+    return out
+
+
+def _expert_logits(
+    expert: Any,
+    train: tuple[list[str], list[str]],
+    texts: list[str],
+    source_of: Mapping[str, str],
+    folds: int,
+    memo: dict[Any, Any],
+) -> np.ndarray:
+    """The expert's logits for ``texts`` (its own label order): out of fold for training
+    messages and their rewrites, the expert's own for every other text. ``memo`` keeps the
+    rows and the fold refits already computed for this expert."""
+    done: dict[str, np.ndarray] = memo.setdefault("rows", {})
+    todo = [t for t in dict.fromkeys(texts) if t not in done]
+    if todo:
+        rows = _expert_logits_uncached(expert, train, todo, source_of, folds, memo)
+        done.update(zip(todo, rows, strict=True))
+    if not texts:
+        return np.zeros((0, len(expert.labels)))
+    return np.stack([done[t] for t in texts])
+
+
+def _expert_logits_uncached(
+    expert: Any,
+    train: tuple[list[str], list[str]],
+    texts: list[str],
+    source_of: Mapping[str, str],
+    folds: int,
+    memo: dict[Any, Any],
+) -> np.ndarray:
+    train_texts, train_labels = train
+    index = {lab: i for i, lab in enumerate(expert.labels)}
+    rows = [i for i, lab in enumerate(train_labels) if lab in index]
+    origin = [source_of.get(t, t) for t in texts]
+    in_train = set(train_texts[i] for i in rows)
+    fold_of_text = [fold_of(o, folds) if o in in_train else -1 for o in origin]
+    out = np.zeros((len(texts), len(expert.labels)))
+    plain = [i for i, f in enumerate(fold_of_text) if f < 0]
+    if plain:
+        out[plain] = expert.logits([texts[i] for i in plain])
+    held = [i for i, f in enumerate(fold_of_text) if f >= 0]
+    if not held:
+        return out
+    x_train = _features(expert, [train_texts[i] for i in rows])
+    y_train = np.array([index[train_labels[i]] for i in rows], dtype=np.int64)
+    train_fold = np.array([fold_of(train_texts[i], folds) for i in rows])
+    x_held = _features(expert, [texts[i] for i in held])
+    held_fold = np.array([fold_of_text[i] for i in held])
+    for k in range(folds):
+        targets = np.flatnonzero(held_fold == k)
+        fit_rows = np.flatnonzero(train_fold != k)
+        if not len(targets):
+            continue
+        if len(fit_rows) == 0:  # one message: nothing to refit on; the expert's own guess
+            out[[held[i] for i in targets]] = expert.logits([texts[held[i]] for i in targets])
+            continue
+        if ("fold", k) not in memo:
+            memo["fold", k] = fit_logreg(
+                x_train[fit_rows],
+                y_train[fit_rows],
+                x_train[:0],
+                y_train[:0],
+                len(expert.labels),
+                (float(expert.c),),
+            )[:2]
+        coef, intercept = memo["fold", k]
+        out[[held[i] for i in targets]] = np.asarray(x_held[targets] @ coef.T) + intercept
+    return out
+
+
+def served_offsets(
+    experts: Mapping[str, Any],
+    weights: Mapping[str, float],
+    labels: Sequence[str],
+    train: tuple[list[str], list[str]],
+    texts: list[str],
+    *,
+    sources: Mapping[str, str] | None = None,
+    folds: int = 5,
+    memo: dict[Any, Any] | None = None,
+) -> np.ndarray:
+    """``sum_e w_e log_softmax(expert_e(text))`` for each text, ``(N, len(labels))`` float32,
+    in ``labels`` order: what the served fusion adds to a student's log-probabilities.
+    ``sources`` maps a rewrite to the training message it rewrites. Experts with weight 0
+    add nothing; with none, the offsets are zeros (training as served is then plain
+    training). Pass the same ``memo`` dict to calls with the same experts, training
+    messages, sources and folds to reuse the fold refits and the rows already computed."""
+    memo = {} if memo is None else memo
+    total = np.zeros((len(texts), len(labels)))
+    for name, expert in experts.items():
+        w = float(weights.get(name, 0.0))
+        if not w or not texts:
+            continue
+        own = memo.setdefault((name, getattr(expert, "kind", ""), float(expert.c)), {})
+        logits = _expert_logits(expert, train, texts, sources or {}, max(2, folds), own)
+        total += w * log_softmax(_reorder(logits, expert.labels, labels))
+    return total.astype(np.float32)
