@@ -524,7 +524,13 @@ def markdown(r: dict[str, Any]) -> str:
             f"vocabulary {st.get('vocab') or 'as the artifact'}; "
             f"{st['params_before']:,} -> {st['params_after']:,} parameters; "
             f"{s.get('train_texts')} training texts, {s.get('select_dev')} selection texts; "
-            f"distilled in {st['seconds']} s with loss weights {st['loss_weights']}.",
+            f"distilled in {st['seconds']} s with loss weights {st['loss_weights']}"
+            + (
+                "; both students trained as served (losses on the fusion with the "
+                "artifact's experts, out of fold on the training messages)."
+                if st.get("as_served")
+                else "."
+            ),
             "",
             f"- served ({r['kept']}): {s['served_model_mb']} MB model "
             f"({s['served_artifact_mb']} MB artifact), {s['accuracy_basis']} "
