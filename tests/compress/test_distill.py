@@ -330,5 +330,11 @@ def test_cli_trains_a_student_as_served(
     assert res.exit_code == 0, res.output
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     sr = report["stage_reports"]["student-L1"]
+    # without a student to train, the flag is a mistake, not silently ignored
+    alone = CliRunner().invoke(
+        app, ["compress", str(torch_artifact), "--out", str(tmp_path / "o"), "--as-served"]
+    )
+    assert alone.exit_code == 1 and "AM529" in alone.output and "Traceback" not in alone.output
+    assert "--layers" in alone.output and not (tmp_path / "o").exists()
     assert sr["as_served"] is True and sr["experts_fused"] == ["lexical"]
     assert sr["dev"]["accuracy"] >= 50.0

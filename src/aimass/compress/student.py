@@ -525,6 +525,13 @@ def stages_from_options(
         or vocab_reserve is not None
     )
     if not wanted:
+        if as_served:
+            raise TrainingError(
+                "--as-served trains a student, and no student was asked for",
+                code="AM529",
+                hint="add --layers N (and --train FILE), or drop --as-served: a plain "
+                "export/quantisation does not train",
+            )
         return []
     if layer_choice not in ("importance", "even"):
         raise TrainingError(
