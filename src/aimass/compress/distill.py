@@ -107,13 +107,10 @@ class ExpertTeacher:
         return f"{self.expert.kind}:{self.name}:{h.hexdigest()[:16]}:{'|'.join(self.labels)}"
 
     def outputs(self, texts: list[str]) -> dict[str, np.ndarray]:
+        from aimass.model.experts import to_label_order
+
         raw = np.asarray(self.expert.logits(texts), dtype=np.float32)
-        col = {lab: i for i, lab in enumerate(self.expert.labels)}
-        out = np.full((len(texts), len(self.labels)), -30.0, dtype=np.float32)
-        for j, lab in enumerate(self.labels):
-            if lab in col:
-                out[:, j] = raw[:, col[lab]]
-        return {INTENT: out}
+        return {INTENT: to_label_order(raw, self.expert.labels, self.labels).astype(np.float32)}
 
 
 def fit_expert_teachers(

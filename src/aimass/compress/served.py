@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from aimass.model.experts import to_label_order
 from aimass.model.logreg import fit_logreg, log_softmax
 
 __all__ = ["fold_of", "served_offsets"]
@@ -48,16 +49,6 @@ def _features(expert: Any, texts: list[str]) -> Any:
     return expert.encode(texts)
 
 
-def _reorder(logits: np.ndarray, expert_labels: Sequence[str], labels: Sequence[str]) -> np.ndarray:
-    """Columns in ``labels`` order; a label the expert lacks gets a prohibitive logit."""
-    col = {lab: i for i, lab in enumerate(expert_labels)}
-    out = np.full((logits.shape[0], len(labels)), -30.0)
-    for j, lab in enumerate(labels):
-        if lab in col:
-            out[:, j] = logits[:, col[lab]]
-    return out
-
-
 def _expert_logits(
     expert: Any,
     train: tuple[list[str], list[str]],
@@ -67,64 +58,46 @@ def _expert_logits(
     memo: dict[Any, Any],
 ) -> np.ndarray:
     """The expert's logits for ``texts`` (its own label order): out of fold for training
-    messages and their rewrites, the expert's own for every other text. ``memo`` keeps the
-    rows and the fold refits already computed for this expert."""
+    messages and their rewrites, the expert's own for every other text. ``memo`` keeps, for
+    this expert, the rows already computed and the fold refits (with the training features
+    they need, computed once)."""
     done: dict[str, np.ndarray] = memo.setdefault("rows", {})
     todo = [t for t in dict.fromkeys(texts) if t not in done]
-    if todo:
-        rows = _expert_logits_uncached(expert, train, todo, source_of, folds, memo)
-        done.update(zip(todo, rows, strict=True))
-    if not texts:
-        return np.zeros((0, len(expert.labels)))
-    return np.stack([done[t] for t in texts])
-
-
-def _expert_logits_uncached(
-    expert: Any,
-    train: tuple[list[str], list[str]],
-    texts: list[str],
-    source_of: Mapping[str, str],
-    folds: int,
-    memo: dict[Any, Any],
-) -> np.ndarray:
     train_texts, train_labels = train
     index = {lab: i for i, lab in enumerate(expert.labels)}
     rows = [i for i, lab in enumerate(train_labels) if lab in index]
-    origin = [source_of.get(t, t) for t in texts]
-    in_train = set(train_texts[i] for i in rows)
-    fold_of_text = [fold_of(o, folds) if o in in_train else -1 for o in origin]
-    out = np.zeros((len(texts), len(expert.labels)))
-    plain = [i for i, f in enumerate(fold_of_text) if f < 0]
+    in_train = {train_texts[i] for i in rows}
+    origin = [source_of.get(t, t) for t in todo]
+    fold_at = [fold_of(o, folds) if o in in_train else -1 for o in origin]
+    plain = [t for t, f in zip(todo, fold_at, strict=True) if f < 0]
     if plain:
-        out[plain] = expert.logits([texts[i] for i in plain])
-    held = [i for i, f in enumerate(fold_of_text) if f >= 0]
-    if not held:
-        return out
-    x_train = _features(expert, [train_texts[i] for i in rows])
-    y_train = np.array([index[train_labels[i]] for i in rows], dtype=np.int64)
-    train_fold = np.array([fold_of(train_texts[i], folds) for i in rows])
-    x_held = _features(expert, [texts[i] for i in held])
-    held_fold = np.array([fold_of_text[i] for i in held])
-    for k in range(folds):
-        targets = np.flatnonzero(held_fold == k)
-        fit_rows = np.flatnonzero(train_fold != k)
-        if not len(targets):
-            continue
-        if len(fit_rows) == 0:  # one message: nothing to refit on; the expert's own guess
-            out[[held[i] for i in targets]] = expert.logits([texts[held[i]] for i in targets])
-            continue
+        done.update(zip(plain, expert.logits(plain), strict=True))
+    for k in sorted({f for f in fold_at if f >= 0}):
+        held = [t for t, f in zip(todo, fold_at, strict=True) if f == k]
         if ("fold", k) not in memo:
-            memo["fold", k] = fit_logreg(
-                x_train[fit_rows],
-                y_train[fit_rows],
-                x_train[:0],
-                y_train[:0],
-                len(expert.labels),
-                (float(expert.c),),
-            )[:2]
+            if "train" not in memo:  # the training features, once for every fold
+                memo["train"] = (
+                    _features(expert, [train_texts[i] for i in rows]),
+                    np.array([index[train_labels[i]] for i in rows], dtype=np.int64),
+                    np.array([fold_of(train_texts[i], folds) for i in rows]),
+                )
+            x, y, train_fold = memo["train"]
+            fit = np.flatnonzero(train_fold != k)
+            # one message alone in training: nothing to refit on; the expert's own guess
+            memo["fold", k] = (
+                fit_logreg(x[fit], y[fit], x[:0], y[:0], len(expert.labels), (float(expert.c),))[:2]
+                if len(fit)
+                else None
+            )
+        if memo["fold", k] is None:
+            done.update(zip(held, expert.logits(held), strict=True))
+            continue
         coef, intercept = memo["fold", k]
-        out[[held[i] for i in targets]] = np.asarray(x_held[targets] @ coef.T) + intercept
-    return out
+        logits = np.asarray(_features(expert, held) @ coef.T) + intercept
+        done.update(zip(held, logits, strict=True))
+    if not texts:
+        return np.zeros((0, len(expert.labels)))
+    return np.stack([done[t] for t in texts])
 
 
 def served_offsets(
@@ -152,5 +125,5 @@ def served_offsets(
             continue
         own = memo.setdefault((name, getattr(expert, "kind", ""), float(expert.c)), {})
         logits = _expert_logits(expert, train, texts, sources or {}, max(2, folds), own)
-        total += w * log_softmax(_reorder(logits, expert.labels, labels))
+        total += w * log_softmax(to_label_order(logits, expert.labels, labels))
     return total.astype(np.float32)

@@ -27,6 +27,7 @@ import json
 import math
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -48,6 +49,19 @@ def fuse(
         if weight:
             z = z + weight * log_softmax(logits.astype(np.float64))
     return np.exp(log_softmax(z / temperature))
+
+
+def to_label_order(
+    logits: np.ndarray, expert_labels: Sequence[str], labels: Sequence[str]
+) -> np.ndarray:
+    """An expert's logits with their columns in ``labels`` order; a label the expert lacks
+    gets a prohibitive logit (-30)."""
+    col = {lab: i for i, lab in enumerate(expert_labels)}
+    out = np.full((logits.shape[0], len(labels)), -30.0)
+    for j, lab in enumerate(labels):
+        if lab in col:
+            out[:, j] = logits[:, col[lab]]
+    return out
 
 
 class Expert(Protocol):
