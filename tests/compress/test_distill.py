@@ -338,3 +338,49 @@ def test_cli_trains_a_student_as_served(
     assert "--layers" in alone.output and not (tmp_path / "o").exists()
     assert sr["as_served"] is True and sr["experts_fused"] == ["lexical"]
     assert sr["dev"]["accuracy"] >= 50.0
+
+
+def test_a_time_capped_run_fits_its_schedule_to_the_cap_and_anneals(
+    teacher: tuple[Any, Any],
+) -> None:
+    """A cap far below what the epochs need: the schedule is shortened to the steps that
+    fit, so the run stops early with its learning rate decayed, not cut at full rate."""
+    from aimass.compress.distill import DistillData, ModelTeacher, distill
+    from aimass.compress.student import build_student
+
+    model, enc = teacher
+    data = DistillData.of((TEXTS, LABELS), (TEXTS, LABELS))
+    student, _ = build_student(model, layers=1)
+    cfg = _fast(epochs=100_000, max_minutes=0.02)
+    res = distill(student, enc, [ModelTeacher(model, enc)], data, cfg)
+    planned = 100_000 * -(-len(TEXTS) // cfg.batch_size)
+    last = res.history[-1]
+    assert last["step"] < planned / 100 and last["of"] == last["step"]
+    assert last["lr"] < cfg.lr * 0.2, res.history[-3:]
+
+
+def test_a_student_trained_as_served_is_chosen_by_log_loss() -> None:
+    """Fused with strong experts, the untrained student's accuracy on a few hundred dev
+    messages is rarely beaten by one message; the checkpoint whose fused log-loss is lower
+    wins, and accuracy breaks exact ties. Without the fusion, accuracy still comes first."""
+    from aimass.compress.distill import _better
+
+    start = {"accuracy": 93.77, "nll": 0.450}
+    trained = {"accuracy": 93.64, "nll": 0.377}
+    assert _better(trained, start, nll_first=True) and not _better(start, trained, nll_first=True)
+    assert not _better(trained, start) and _better(start, trained)
+    tie = {"accuracy": 93.90, "nll": 0.377}
+    assert _better(tie, trained, nll_first=True)
+
+
+def test_the_embedding_is_distilled_only_where_something_is_matched_by_it() -> None:
+    """An intents-only artifact (no FAQ, no knowledge base) matches nothing by embedding:
+    its student spends no loss on keeping the teacher's embedding."""
+    from types import SimpleNamespace
+
+    from aimass.compress.student import StudentStage
+
+    weights = StudentStage._loss_weights
+    assert weights(SimpleNamespace(runtime={"faqs": [], "kb": []})) == {"embed": 0.0}
+    assert weights(SimpleNamespace(runtime={"faqs": [{"id": "f", "questions": ["q"]}]})) is None
+    assert weights(SimpleNamespace(runtime={"kb": [{"id": "d"}]})) is None

@@ -326,7 +326,7 @@ class StudentStage:
             data,
             self.config,
             weights=self.teacher_weights,
-            loss_weights=LABELS_ONLY if self.labels_only else None,
+            loss_weights=LABELS_ONLY if self.labels_only else self._loss_weights(files),
             cache=TeacherCache(self.cache_dir),
             progress=say,
             offsets=offsets,
@@ -353,12 +353,23 @@ class StudentStage:
             "dev": result.dev,
             "loss_weights": result.loss_weights,
             "seconds": result.seconds,
+            "steps": result.history[-1]["step"] if result.history else 0,
             "labels_only": self.labels_only,
             "transfer_texts": len(data.texts) - len(self.data.train[0]),
             "experts_fused": sorted(experts),
             "as_served": offsets is not None,
         }
         return result.model, s_enc
+
+    @staticmethod
+    def _loss_weights(files: Any) -> dict[str, float] | None:
+        """The distilled student's loss weights: the defaults, except that the teacher's
+        embedding is not distilled when the artifact matches nothing by embedding (no FAQ,
+        no knowledge base): there it would only pull the encoder away from the intents."""
+        rt = files.runtime
+        if rt.get("faqs") or rt.get("kb"):
+            return None
+        return {"embed": 0.0}
 
     def _served_offsets(
         self, model: Any, files: Any, experts: dict[str, Any], data: DistillData
