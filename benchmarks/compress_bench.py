@@ -170,7 +170,12 @@ def main() -> None:
     st.add_argument("--vocab-reserve", type=int, default=None)
     st.add_argument("--teachers", default="lexical", help="teachers besides the model")
     st.add_argument("--distill-epochs", type=float, default=4.0)
-    st.add_argument("--distill-minutes", type=float, default=None, help="cap per student")
+    st.add_argument(
+        "--distill-minutes",
+        type=float,
+        default=None,
+        help="cap on each student's training loop (teacher outputs not counted)",
+    )
     st.add_argument("--max-train", type=int, default=None, help="subsample (smoke runs)")
     st.add_argument("--no-labels-only", action="store_true", help="skip the comparison row")
     ap.add_argument("--dims", default="256,128,64", help="index PCA dimensions to measure")

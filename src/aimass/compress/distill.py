@@ -27,8 +27,9 @@ for the embeddings):
 ``distill(..., weights=LABELS_ONLY)`` trains the same student on the labels alone, for the
 comparison the benchmark reports. The checkpoint kept is the best on dev (accuracy, ties to
 the lower log-loss; log-loss first when trained as served), the same rule for both. With a
-time cap (``max_minutes``) the learning-rate schedule is shortened to the steps that fit, so
-a capped run still anneals.
+time cap (``max_minutes``, on the training loop: the teachers' outputs computed before it do
+not count) the learning-rate schedule is shortened to the steps that fit, so a capped run
+still anneals.
 """
 
 from __future__ import annotations
@@ -564,12 +565,7 @@ def distill(
             step += 1
             if cfg.max_minutes and (step == 10 or step % eval_every == 0):
                 plan[0] = _fit_plan(
-                    plan[0],
-                    step,
-                    cfg.max_minutes * 60,
-                    time.time() - started,
-                    time.time() - loop_started,
-                    eval_every,
+                    plan[0], step, cfg.max_minutes * 60, time.time() - loop_started, eval_every
                 )
             if step % eval_every == 0 or step == plan[0]:
                 scores = dev_scores(student, enc, data, index, dev_emb, dev_off)
@@ -580,7 +576,7 @@ def distill(
                 say(f"distil step {step}/{plan[0]}: {parts} dev {scores}")
                 if _better(scores, best, nll_first=served):
                     best, best_state = scores, copy.deepcopy(student.state_dict())
-                if cfg.max_minutes and (time.time() - started) / 60 > cfg.max_minutes * 1.1:
+                if cfg.max_minutes and (time.time() - loop_started) / 60 > cfg.max_minutes * 1.1:
                     step = plan[0]  # the pace changed under the plan: a hard stop
     student.load_state_dict(best_state)
     student.eval()
@@ -589,15 +585,14 @@ def distill(
     )
 
 
-def _fit_plan(
-    planned: int, step: int, budget_s: float, spent_s: float, loop_s: float, eval_every: int
-) -> int:
-    """The number of steps that fit in a time budget at the pace measured so far (the dev
-    evaluations included): never more than ``planned``, never fewer than ``step`` (the run
-    then stops at the next evaluation). The loop's pace already contains the evaluations
-    done so far; one more evaluation's share is kept in reserve."""
+def _fit_plan(planned: int, step: int, budget_s: float, loop_s: float, eval_every: int) -> int:
+    """The number of training steps that fit in a time budget at the pace measured so far
+    (the dev evaluations included): never more than ``planned``, never fewer than ``step``
+    (the run then stops at the next evaluation). The budget is the training loop's: the
+    teachers' outputs and the served offsets computed before it do not count, so two
+    students given the same minutes get the same training time."""
     pace = loop_s / max(1, step)
-    left = budget_s - spent_s - pace * min(eval_every, 10)
+    left = budget_s - loop_s - pace * min(eval_every, 10)
     return int(max(step, min(planned, step + left / max(pace, 1e-9))))
 
 
