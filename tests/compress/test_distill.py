@@ -337,6 +337,7 @@ def test_cli_trains_a_student_as_served(
     assert alone.exit_code == 1 and "AM529" in alone.output and "Traceback" not in alone.output
     assert "--layers" in alone.output and not (tmp_path / "o").exists()
     assert sr["as_served"] is True and sr["experts_fused"] == ["lexical"]
+    assert sr["soft_temperature"] == 1.0  # the fusion is matched where it is served
     assert sr["dev"]["accuracy"] >= 50.0
 
 

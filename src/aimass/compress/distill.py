@@ -24,6 +24,9 @@ for the embeddings):
   + embed * (1 - cos(student embedding, teacher embedding))   every text (FAQ matching)
   + soft  * BCE(profile_student / T, sigmoid(profile_teacher / T)) when both have tags
 
+Trained as served, ``z_student`` in the intent terms is the fusion (the student's
+log-probabilities plus the experts' weighted ones) and the intent KL is taken at T = 1.
+
 ``distill(..., weights=LABELS_ONLY)`` trains the same student on the labels alone, for the
 comparison the benchmark reports. The checkpoint kept is the best on dev (accuracy, ties to
 the lower log-loss; log-loss first when trained as served), the same rule for both. With a
@@ -365,6 +368,7 @@ class DistillResult:
     dev: dict[str, float]  # the kept checkpoint's dev accuracy / nll
     seconds: float
     loss_weights: dict[str, float]
+    temperature: float = 2.0  # of the intent KL (1 when trained as served)
 
 
 def soft_targets(
@@ -407,6 +411,12 @@ def distill(
     from torch.nn import functional as F
 
     cfg = config or DistillConfig()
+    # Trained as served, the intent KL is taken at temperature 1: the fused logits are the
+    # student's log-probabilities plus the experts' weighted ones, whose sharpness (weights
+    # summing well above 1) a temperature does not soften the way it softens one model's
+    # logits; at T > 1 the student learns to pull the experts' top intent down, which is
+    # wrong at T = 1, where the fusion is served.
+    t_soft = 1.0 if offsets is not None else cfg.temperature
     lw = {"soft": cfg.soft, "label": cfg.label, "embed": cfg.embed, **(loss_weights or {})}
     say = progress or (lambda _m: None)
     started = time.time()
@@ -452,7 +462,7 @@ def distill(
                 [t for t, _ in intent_teachers],
                 np.array(rep.weights),
                 [o for _, o in intent_teachers],
-                cfg.temperature,
+                t_soft,
             )
         emb_at = next((k for k, o in enumerate(outs) if EMBEDDING in o), None)
         if emb_at is not None and lw["embed"] > 0:
@@ -505,7 +515,7 @@ def distill(
     best = dev_scores(student, enc, data, index, dev_emb, dev_off)
     best_state = copy.deepcopy(student.state_dict())
     history.append({"step": 0, "dev": best})
-    t2 = cfg.temperature**2
+    t2 = t_soft**2
     step = 0
     loop_started = time.time()
     while step < plan[0]:
@@ -532,7 +542,7 @@ def distill(
             parts: dict[str, float] = {}
             if q is not None and lw["soft"] > 0:
                 target = torch.from_numpy(q[idx])
-                logp = F.log_softmax(logits / cfg.temperature, -1)
+                logp = F.log_softmax(logits / t_soft, -1)
                 kl = (target * (torch.log(target + 1e-12) - logp)).sum(-1).mean() * t2
                 loss = loss + lw["soft"] * kl
                 parts["soft"] = float(kl.detach())
@@ -581,7 +591,7 @@ def distill(
     student.load_state_dict(best_state)
     student.eval()
     return DistillResult(
-        student, weight_reports, history, best, round(time.time() - started, 1), lw
+        student, weight_reports, history, best, round(time.time() - started, 1), lw, t_soft
     )
 
 

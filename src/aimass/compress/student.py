@@ -354,6 +354,7 @@ class StudentStage:
             "loss_weights": result.loss_weights,
             "seconds": result.seconds,
             "steps": result.history[-1]["step"] if result.history else 0,
+            "soft_temperature": result.temperature,
             "labels_only": self.labels_only,
             "transfer_texts": len(data.texts) - len(self.data.train[0]),
             "experts_fused": sorted(experts),
