@@ -50,7 +50,8 @@ sys.path.insert(0, str(REPO / "src"))  # run from a checkout without installing
 from benchkit import git_commit, parse_settings  # noqa: E402
 
 from aimass.augment import DEFAULT_AUGMENTERS, AugmentContext, build_augmenters  # noqa: E402
-from aimass.augment.pipeline import augment_examples  # noqa: E402
+from aimass.augment.filter import Candidate, LabelFilter  # noqa: E402
+from aimass.augment.pipeline import AugmentResult, augment_examples  # noqa: E402
 from aimass.augment.select import choose_intents, score_intents  # noqa: E402
 from aimass.evaluation.benchdata import (  # noqa: E402
     IntentExample,
@@ -116,18 +117,24 @@ def run_seed(
         from aimass.augment.neighbours import token_word_vectors
 
         context.word_vectors = token_word_vectors(predictor, vocabulary=[e.text for e in train])
-    augmenters = build_augmenters(names, context)
     aug_started = time.perf_counter()
-    result = augment_examples(
-        [(e.text, e.label) for e in train],
-        augmenters,
-        intents=chosen,
-        per_example=args.per_example,
-        seed=seed,
-        scorer=predictor,
-        threshold=args.threshold,
-        oversample=args.oversample,
-    )
+    if names == ["none"]:  # only --candidates
+        result = AugmentResult(
+            selected=[], candidates=[], intents=list(chosen), settings={"seed": seed}
+        )
+    else:
+        result = augment_examples(
+            [(e.text, e.label) for e in train],
+            build_augmenters(names, context),
+            intents=chosen,
+            per_example=args.per_example,
+            seed=seed,
+            scorer=predictor,
+            threshold=args.threshold,
+            oversample=args.oversample,
+        )
+    if args.candidates:
+        add_candidates(result, args.candidates, train, set(chosen), predictor, args.threshold)
     aug_seconds = time.perf_counter() - aug_started
     report = result.report()
     added = [IntentExample(c.text, c.intent) for c in result.selected]
@@ -165,6 +172,31 @@ def run_seed(
         },
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def add_candidates(
+    result: AugmentResult,
+    path: Path,
+    train: list[IntentExample],
+    chosen: set[str],
+    scorer: Any,
+    threshold: float,
+) -> None:
+    """Pass rewrites made elsewhere (``{"text", "label"}`` lines, e.g. from a generative
+    model: ``llm_candidates.py``) through the same label filter, and add the kept ones.
+
+    They are deduplicated against the training texts and the rewrites already selected.
+    """
+    external = [
+        Candidate(text=e.text, intent=e.label, source="", augmenter="external")
+        for e in read_intent(path)
+        if e.label in chosen
+    ]
+    LabelFilter(scorer, threshold).apply(
+        external, [e.text for e in train] + [c.text for c in result.selected]
+    )
+    result.candidates.extend(external)
+    result.selected.extend(c for c in external if c.kept)
 
 
 def soft_runs(
@@ -285,7 +317,9 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Train `{cfg['train']}`; selection on dev half a, accuracy on dev half b"
         f" (`split_half(seed=0)`, n={result['runs'][0]['without']['n'] if result['runs'] else 0});"
-        f" seeds {cfg['seeds']}; augmenters `{cfg['augmenters']}`; intents `{cfg['intents']}`;"
+        f" seeds {cfg['seeds']}; augmenters `{cfg['augmenters']}`"
+        + (f" + candidates from `{cfg['candidates']}`" if cfg.get("candidates") else "")
+        + f"; intents `{cfg['intents']}`;"
         f" {cfg['per_example']} per example; filter threshold {cfg['threshold']};"
         f" augmented examples used as `{cfg.get('use', 'hard')}` labels"
         + (
@@ -343,7 +377,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-file", default="train_10.jsonl")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--per-example", type=int, default=3)
-    p.add_argument("--augmenters", default=",".join(DEFAULT_AUGMENTERS))
+    p.add_argument(
+        "--augmenters",
+        default=",".join(DEFAULT_AUGMENTERS),
+        help="registered augmenters, comma-separated; none: only --candidates",
+    )
+    p.add_argument(
+        "--candidates",
+        type=Path,
+        default=None,
+        help="JSONL of rewrites made elsewhere (text, label), filtered like the others",
+    )
     p.add_argument("--intents", default="all", help="all, or worst:K by F1 on dev half a")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--oversample", type=int, default=3)
@@ -389,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
             "seeds": seeds,
             "per_example": args.per_example,
             "augmenters": args.augmenters,
+            "candidates": str(args.candidates) if args.candidates else None,
             "intents": args.intents,
             "threshold": args.threshold,
             "oversample": args.oversample,
