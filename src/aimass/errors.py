@@ -128,6 +128,11 @@ CODES: dict[str, str] = {
     "AM544": "the model cannot check augmented examples (no intent head, intent unknown to it)",
     "AM545": "the augmentation output file type is not supported",
     "AM546": "no example belongs to the intents chosen for augmentation",
+    "AM550": "the generative model endpoint is not configured (URL, model name, options)",
+    "AM551": "the generative model endpoint cannot be reached",
+    "AM552": "the generative model endpoint refused the API key",
+    "AM553": "the generative model endpoint has no such route or model (404)",
+    "AM554": "the generative model endpoint gave no usable reply (errors, timeouts, bad JSON)",
     # AM56x-AM57x: trust (explanations, out-of-scope scoring)
     "AM560": "the explanation method is unknown (occlusion or ig)",
     "AM561": "the model has no intent head to explain",

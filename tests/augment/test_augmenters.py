@@ -44,7 +44,8 @@ CONTEXT = AugmentContext(slot_values=SLOTS, word_vectors=_vectors())
 
 
 def _all() -> list:
-    return build_augmenters(sorted(AUGMENTERS), CONTEXT)
+    """Every rule-based augmenter (``llm`` needs an endpoint: test_llm_augment.py)."""
+    return build_augmenters(sorted(set(AUGMENTERS) - {"llm"}), CONTEXT)
 
 
 def test_every_augmenter_is_deterministic_by_seed_and_never_returns_its_input() -> None:

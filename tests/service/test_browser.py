@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import InThreadServer
 
 from aimass.service.app import create_app
 from aimass.service.settings import Settings
+from serverkit import InThreadServer
 
 CHROMIUM_ARGS = [
     "--headless",

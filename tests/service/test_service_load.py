@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from servers import InThreadServer
-
 from aimass.service.app import create_app
 from aimass.service.loadtest import run_load
 from aimass.service.settings import Settings
+from serverkit import InThreadServer
 
 
 def test_concurrent_clients_get_answers_without_errors_and_are_batched(

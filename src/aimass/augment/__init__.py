@@ -34,7 +34,7 @@ __all__ = [
 
 def _load_all() -> None:
     """Import the modules that register the built-in augmenters (cheap: no heavy imports)."""
-    from aimass.augment import eda, lexical, neighbours, typos, variants  # noqa: F401
+    from aimass.augment import eda, generative, lexical, neighbours, typos, variants  # noqa: F401
 
 
 _load_all()

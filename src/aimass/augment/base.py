@@ -4,13 +4,20 @@ An augmenter is a small object with a ``name``, the ``languages`` it applies to 
 ``__call__(text, rng) -> list[str]``: zero or more rewrites of ``text`` meant to keep its
 intent. It returns only texts that differ from the input; an augmenter that cannot change a
 text (no synonym in it, no full-width character to narrow) returns ``[]`` rather than the text
-itself, so nothing unchanged is ever counted as augmented.
+itself, so nothing unchanged is ever counted as augmented. (The exception is ``llm``: a
+generative model's copies of the input are passed on, so that the label filter rejects them as
+unchanged and counts them in the share it reports.)
 
 Augmenters are registered by name in ``AUGMENTERS`` as factories taking an
 ``AugmentContext`` (the project's lookup tables and synonyms, an optional embedding source),
 because some need data from the project to be built. Same name, same behaviour: a changed
 behaviour gets a new name. (A plain dict, not ``aimass.registry.Registry``: an unknown name
 here is a typo on the command line, AM540, not an artifact from a newer AI Mass, AM401.)
+
+An augmenter that works better on all examples at once (one backed by a remote model) may
+also have ``prepare(targets, examples, seed)``, which the pipeline calls first with the
+``(text, intent)`` pairs to augment and every example, and ``stats()``, which goes into the
+report.
 
 Randomness is always a ``random.Random`` seeded from ``(seed, augmenter name, text)`` through
 a stable hash (``rng_for``), so an example's augmentations do not depend on which other
@@ -23,7 +30,7 @@ import hashlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aimass.errors import TrainingError
 
@@ -58,6 +65,9 @@ class AugmentContext:
 
     slot_values: dict[str, list[str]] = field(default_factory=dict)
     word_vectors: tuple[list[str], object] | None = None
+    # an aimass.generative.ChatEndpoint for the ``llm`` augmenter, and its settings
+    generator: Any = None
+    generator_options: dict[str, Any] = field(default_factory=dict)
 
 
 Factory = Callable[[AugmentContext], Augmenter]

@@ -82,6 +82,10 @@ def augment_examples(
             code="AM546",
             hint="check --intents, or add examples to those intents",
         )
+    for aug in augmenters:  # augmenters that batch their work (a remote model) do it now
+        prepare = getattr(aug, "prepare", None)
+        if prepare is not None:
+            prepare(work, examples, seed)
     pools: list[list[Candidate]] = []
     for index, (text, intent) in enumerate(work):
         pool = [
@@ -107,8 +111,15 @@ def augment_examples(
             "seed": seed,
             "threshold": threshold,
             "oversample": oversample,
+            **_augmenter_stats(augmenters),
         },
     )
+
+
+def _augmenter_stats(augmenters: Sequence[Augmenter]) -> dict[str, Any]:
+    """What augmenters with a ``stats()`` (requests made, failures) report, by name."""
+    stats = {a.name: a.stats() for a in augmenters if hasattr(a, "stats")}
+    return {"augmenter_stats": stats} if stats else {}
 
 
 def _pick(pool: list[Candidate], n: int, rng: Any) -> list[Candidate]:

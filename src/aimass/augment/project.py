@@ -85,21 +85,34 @@ def augment_project(
     oversample: int = 3,
     dev: Path | None = None,
     force: bool = False,
+    generator: Any = None,
+    generator_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Augment the project's weakest intents (or those ``intents`` names) and write them to
-    ``out`` for review; returns the report. ``model`` is a predictor or an artifact path."""
+    ``out`` for review; returns the report. ``model`` is a predictor or an artifact path;
+    ``generator`` an :class:`aimass.generative.ChatEndpoint` for the ``llm`` augmenter (which
+    joins the default augmenters when a generator is given and none are named)."""
     from aimass.data.project import load_project
 
     project = load_project(Path(project_dir))
     check_output(out, project, force=force)
     names = list(augmenters or DEFAULT_AUGMENTERS)
+    if generator is not None and not augmenters:
+        names.append("llm")
+    elif generator is not None and "llm" not in names:
+        log.warning("the generative model is not used: --augmenters does not name llm")
+    build_augmenters(names, AugmentContext(generator=generator))  # names and endpoint, early
     if isinstance(model, str | Path):
         from aimass.runtime.predictor import load_predictor
 
         model = load_predictor(Path(model))
     scorer = as_scorer(model)
     examples = project.intent_examples()
-    context = AugmentContext(slot_values=slot_values(project))
+    context = AugmentContext(
+        slot_values=slot_values(project),
+        generator=generator,
+        generator_options=dict(generator_options or {}),
+    )
     if "neighbour" in names:
         from aimass.augment.neighbours import token_word_vectors
 

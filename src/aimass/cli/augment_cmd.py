@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from aimass.cli.common import artifact_path, handle_errors, setup_logging
+from aimass.generative.client import DEFAULT_KEY_ENV
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +50,30 @@ def augment(
     oversample: int = typer.Option(
         3, "--oversample", help="Candidates judged per kept example (the filter's budget)."
     ),
+    generator_url: str | None = typer.Option(
+        None,
+        "--generator-url",
+        envvar="AIMASS_GENERATOR_URL",
+        help="An OpenAI-compatible API (e.g. http://127.0.0.1:8000/v1) whose model writes"
+        " rewrites: the llm augmenter.",
+    ),
+    generator_model: str | None = typer.Option(
+        None,
+        "--generator-model",
+        envvar="AIMASS_GENERATOR_MODEL",
+        help="The model name the endpoint serves.",
+    ),
+    generator_key_env: str = typer.Option(
+        DEFAULT_KEY_ENV,
+        "--generator-key-env",
+        help="Environment variable holding the endpoint's API key (never passed on the line).",
+    ),
+    generator_timeout: float = typer.Option(
+        60.0, "--generator-timeout", help="Seconds to wait for one reply."
+    ),
+    generator_concurrency: int = typer.Option(
+        4, "--generator-concurrency", help="Requests in flight at once."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
@@ -62,6 +87,16 @@ def augment(
     from aimass.augment.project import augment_project
 
     names = [n.strip() for n in augmenters.split(",") if n.strip()] if augmenters else None
+    generator = None
+    if generator_url or generator_model:
+        from aimass.generative import ChatEndpoint
+
+        generator = ChatEndpoint.from_options(
+            generator_url or "",
+            generator_model or "",
+            key_env=generator_key_env,
+            timeout=generator_timeout,
+        )
     report = augment_project(
         project,
         artifact_path(model if model is not None else project),
@@ -74,6 +109,8 @@ def augment(
         oversample=oversample,
         dev=dev,
         force=force,
+        generator=generator,
+        generator_options={"concurrency": generator_concurrency},
     )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
