@@ -113,6 +113,11 @@ def run_seed(
     chosen = choose_intents(args.intents, labels, scores)
     names = args.augmenters.split(",")
     context = AugmentContext()
+    if args.generator_url:  # the llm augmenter: rewrites from an OpenAI-compatible endpoint
+        from aimass.generative import ChatEndpoint
+
+        context.generator = ChatEndpoint.from_options(args.generator_url, args.generator_model)
+        names = [n for n in names if n != "none"] + ["llm"] * ("llm" not in names)
     if "neighbour" in names:
         from aimass.augment.neighbours import token_word_vectors
 
@@ -388,6 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="JSONL of rewrites made elsewhere (text, label), filtered like the others",
     )
+    p.add_argument(
+        "--generator-url",
+        default=None,
+        help="an OpenAI-compatible API whose model adds the llm augmenter's rewrites"
+        " (key in $AIMASS_GENERATOR_API_KEY)",
+    )
+    p.add_argument("--generator-model", default="", help="with --generator-url: the model name")
     p.add_argument("--intents", default="all", help="all, or worst:K by F1 on dev half a")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--oversample", type=int, default=3)
@@ -434,6 +446,11 @@ def main(argv: list[str] | None = None) -> int:
             "per_example": args.per_example,
             "augmenters": args.augmenters,
             "candidates": str(args.candidates) if args.candidates else None,
+            "generator": (
+                {"url": args.generator_url, "model": args.generator_model}
+                if args.generator_url
+                else None
+            ),
             "intents": args.intents,
             "threshold": args.threshold,
             "oversample": args.oversample,

