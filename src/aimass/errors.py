@@ -120,6 +120,7 @@ CODES: dict[str, str] = {
     "AM530": "teacher weights are invalid (unknown teacher, sum to zero) or no teacher",
     "AM531": "distillation needs a model with an intent head",
     "AM532": "a student, pruning or distillation option was given without --train data",
+    "AM533": "a file of unlabelled messages (--unlabelled) holds none",
     # AM54x: augmentation
     "AM540": "an augmenter name is unknown",
     "AM541": "an augmentation option is invalid (per-example, threshold, --intents spec)",

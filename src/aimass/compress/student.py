@@ -53,7 +53,7 @@ from aimass.compress.prune import (
     n_params,
     prune,
 )
-from aimass.errors import TrainingError
+from aimass.errors import ProjectError, TrainingError
 
 log = logging.getLogger(__name__)
 
@@ -486,23 +486,46 @@ def parse_weights(spec: str | None) -> dict[str, float] | None:
 
 
 def read_texts(path: Path) -> list[str]:
-    """Unlabelled texts: one per line, or JSONL rows with a ``text`` field."""
+    """Unlabelled texts: one per line, JSONL rows with a ``text`` field (what ``aimass
+    augment -o X.jsonl`` writes), or an intents file (.yaml/.yml/.csv, e.g. ``aimass augment
+    -o X.yaml``) whose examples are taken without their intents. A missing, non-UTF-8 or empty
+    file is a coded error, never a traceback or a transfer set of YAML syntax."""
     import json
 
-    out: list[str] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("{"):
-            try:
-                row = json.loads(line)
-            except ValueError:
-                row = None
-            if isinstance(row, dict) and isinstance(row.get("text"), str):
-                out.append(row["text"])
+    from aimass.data.encoding import read_text
+
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml", ".csv"):
+        from aimass.evaluation.evaluate import read_labelled
+
+        out = read_labelled(path)[0]
+    else:
+        text, problems = read_text(path, str(path))
+        if text is None:
+            p = problems[0]
+            hint = p.hint or "check the path given to --unlabelled"
+            raise ProjectError(p.message, code=p.code, file=p.file, line=p.line, hint=hint)
+        out = []
+        for line in text.splitlines():
+            line = line.strip()
+            if not line:
                 continue
-        out.append(line)
+            if line.startswith("{"):
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    row = None
+                if isinstance(row, dict) and isinstance(row.get("text"), str):
+                    out.append(row["text"])
+                    continue
+            out.append(line)
+    if not out:
+        raise TrainingError(
+            f"{path} holds no messages",
+            code="AM533",
+            hint="one message per line, JSONL rows with a text field, or an intents file",
+            file=str(path),
+        )
     return out
 
 
