@@ -59,6 +59,20 @@ def test_augment_writes_a_reviewable_intents_file_and_leaves_the_project_alone(
     assert all(r["augmenter"] and r["source"] and r["confidence"] >= 0.2 for r in rows)
 
 
+def test_the_augmenters_built_from_the_model_run_from_the_command_line(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    project, model = trained
+    out = tmp_path / "neighbour.jsonl"
+    args = ["augment", str(project), "-m", str(model), "-o", str(out), "--intents", "all"]
+    result = runner.invoke(
+        app, [*args, "--augmenters", "neighbour,synonym", "--threshold", "0", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["augmenters"] == ["neighbour", "synonym"] and out.exists()
+
+
 def test_worst_intents_by_cross_validation_when_there_is_no_dev_set(
     trained: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -101,7 +101,8 @@ def augment_project(
         names.append("llm")
     elif generator is not None and "llm" not in names:
         log.warning("the generative model is not used: --augmenters does not name llm")
-    build_augmenters(names, AugmentContext(generator=generator))  # names and endpoint, early
+    if "llm" in names:  # a missing endpoint is AM550 before the model is loaded
+        build_augmenters(["llm"], AugmentContext(generator=generator))
     if isinstance(model, str | Path):
         from aimass.runtime.predictor import load_predictor
 
