@@ -134,6 +134,19 @@ def test_an_example_the_endpoint_fails_on_loses_only_its_own_rewrites(
     assert all(r["augmenter"] == "llm" for r in rows)
     # the Chinese examples were asked in Chinese
     assert any("改写" in b["messages"][0]["content"] for b in seen)
+    # without --json, the summary says how the endpoint did
+    args = ["augment", str(project), "-m", str(model), "-o", str(tmp_path / "p.yaml")]
+    with InThreadServer(endpoint) as server:
+        human = runner.invoke(
+            app,
+            [*args, "--augmenters", "llm", "--generator-url", server.url + "/v1",
+             "--generator-model", "m", "--intents", "all"],
+        )  # fmt: skip
+    assert (
+        human.exit_code == 0
+        and f"llm: {len(INTENT_ROWS) + 1} examples sent to m at" in human.stdout
+    )
+    assert "1 failed" in human.stdout
 
 
 def test_an_endpoint_failing_on_most_examples_stops_the_run_and_writes_nothing(

@@ -123,3 +123,9 @@ def augment(
         + (f" ({share:.0%})" if share is not None else "")
         + f": {reasons}"
     )
+    for name, stats in report.get("augmenter_stats", {}).items():
+        endpoint = stats.get("endpoint") or {}
+        typer.echo(
+            f"{name}: {stats['asked']} examples sent to {endpoint.get('model', '?')}"
+            f" at {endpoint.get('url', '?')}, {stats['failed']} failed"
+        )
