@@ -172,6 +172,17 @@ def test_an_endpoint_failing_on_most_examples_stops_the_run_and_writes_nothing(
         (["--augmenters", "llm"], "AM550"),  # no endpoint named
         (["--augmenters", "llm", "--generator-url", "localhost:8000"], "AM550"),
         (["--generator-url", "http://127.0.0.1:9/v1", "--generator-model", "m"], "AM551"),
+        (
+            [
+                "--generator-url",
+                "http://h/v1",
+                "--generator-model",
+                "m",
+                "--generator-concurrency",
+                "0",
+            ],
+            "AM550",
+        ),
     ],
 )
 def test_a_missing_or_unreachable_endpoint_is_a_coded_error(

@@ -101,15 +101,22 @@ class LlmRewriter:
         concurrency: int = 4,
         max_failed_share: float = 0.5,
     ) -> None:
+        if concurrency < 1 or k < 1:
+            raise TrainingError(
+                f"--generator-concurrency ({concurrency}) and the rewrites asked per example"
+                f" ({k}) must be at least 1",
+                code="AM550",
+                hint="e.g. --generator-concurrency 4",
+            )
         self.endpoint = endpoint
         self.k = k
         self.siblings = siblings
         self.temperature = temperature
-        self.concurrency = max(1, concurrency)
+        self.concurrency = concurrency
         self.max_failed_share = max_failed_share
         self._cache: dict[str, list[str]] = {}
         self._jobs: dict[str, tuple[str, list[str], int]] = {}
-        self.failed: list[str] = []
+        self.failed: set[str] = set()
         self.asked = 0
         self._lock = threading.Lock()
 
@@ -173,7 +180,8 @@ class LlmRewriter:
             if e.code != "AM554":
                 raise
             log.warning("no rewrites for %r: %s", text[:60], e.message)
-            self.failed.append(text)
+            with self._lock:
+                self.failed.add(text)
             return
         self._cache[text] = parse_rewrites(reply, text, self.k)
 

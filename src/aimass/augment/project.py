@@ -102,7 +102,10 @@ def augment_project(
     elif generator is not None and "llm" not in names:
         log.warning("the generative model is not used: --augmenters does not name llm")
     if "llm" in names:  # a missing endpoint is AM550 before the model is loaded
-        build_augmenters(["llm"], AugmentContext(generator=generator))
+        build_augmenters(
+            ["llm"],
+            AugmentContext(generator=generator, generator_options=dict(generator_options or {})),
+        )
     if isinstance(model, str | Path):
         from aimass.runtime.predictor import load_predictor
 
