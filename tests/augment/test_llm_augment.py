@@ -28,9 +28,12 @@ def _message(body: dict[str, Any]) -> str:
     return str(body["messages"][-1]["content"]).splitlines()[-1]
 
 
-def _augment(project: Path, model: Path, out: Path, *extra: str, intents: str = "all") -> Any:
+def _augment(
+    project: Path, model: Path, out: Path, *extra: str, intents: str = "all", report: bool = True
+) -> Any:
+    """``aimass augment`` at threshold 0; ``report``: the full report as JSON on stdout."""
     args = ["augment", str(project), "-m", str(model), "-o", str(out), "--intents", intents]
-    return runner.invoke(app, [*args, "--threshold", "0", "--json", *extra])
+    return runner.invoke(app, [*args, "--threshold", "0", *(["--json"] if report else []), *extra])
 
 
 def test_replies_become_one_rewrite_per_line() -> None:
@@ -135,13 +138,15 @@ def test_an_example_the_endpoint_fails_on_loses_only_its_own_rewrites(
     # the Chinese examples were asked in Chinese
     assert any("改写" in b["messages"][0]["content"] for b in seen)
     # without --json, the summary says how the endpoint did
-    args = ["augment", str(project), "-m", str(model), "-o", str(tmp_path / "p.yaml")]
     with InThreadServer(endpoint) as server:
-        human = runner.invoke(
-            app,
-            [*args, "--augmenters", "llm", "--generator-url", server.url + "/v1",
-             "--generator-model", "m", "--intents", "all"],
-        )  # fmt: skip
+        human = _augment(
+            project,
+            model,
+            tmp_path / "p.yaml",
+            *("--augmenters", "llm", "--generator-url", server.url + "/v1"),
+            *("--generator-model", "m"),
+            report=False,
+        )
     assert (
         human.exit_code == 0
         and f"llm: {len(INTENT_ROWS) + 1} examples sent to m at" in human.stdout

@@ -115,7 +115,6 @@ class LlmRewriter:
         self.concurrency = concurrency
         self.max_failed_share = max_failed_share
         self._cache: dict[str, list[str]] = {}
-        self._jobs: dict[str, tuple[str, list[str], int]] = {}
         self.failed: set[str] = set()
         self.asked = 0
         self._lock = threading.Lock()
@@ -136,7 +135,6 @@ class LlmRewriter:
             others = [t for t in by_intent.get(intent, []) if t != text]
             picked = rng.sample(others, min(self.siblings, len(others)))
             jobs[text] = (intent, picked, rng.randrange(2**31))
-        self._jobs.update(jobs)
         if not jobs:
             return
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
@@ -149,9 +147,8 @@ class LlmRewriter:
         self._check_failures(len(jobs))
 
     def __call__(self, text: str, rng: random.Random) -> list[str]:
-        if text not in self._cache and text not in self.failed:
-            intent, siblings, seed = self._jobs.get(text, ("", [], rng.randrange(2**31)))
-            self._ask(text, intent, siblings, seed)
+        if text not in self._cache and text not in self.failed:  # not prepared: no context
+            self._ask(text, "", [], rng.randrange(2**31))
         return list(self._cache.get(text, []))
 
     def stats(self) -> dict[str, Any]:
